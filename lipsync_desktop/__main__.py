@@ -1,0 +1,3 @@
+from lipsync_desktop.cli import main
+
+raise SystemExit(main())

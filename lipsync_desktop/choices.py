@@ -1,0 +1,145 @@
+"""Every user-facing option, defined once as data.
+
+The CLI's argument choices, the GUI's widgets, preset validation and the job
+pipeline all read these tables; nothing else lists tiers, sync modes, codecs,
+containers or engines.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class Choice:
+    """One option of a choice list: a stable key, a label and a help text."""
+
+    key: str
+    label: str
+    help: str
+
+
+# --- quality tiers ---------------------------------------------------------
+
+TIERS: tuple[Choice, ...] = (
+    Choice("draft", "Draft", "Fast preview: fewer source candidates, simpler blend."),
+    Choice("final", "Final", "Best quality: more candidates, multiband blend, slower."),
+)
+DEFAULT_TIER = "final"
+
+# --- what to do when audio and video lengths differ ------------------------
+
+SYNC_MODES: tuple[Choice, ...] = (
+    Choice("bounce", "Bounce", "Play the video forwards then backwards until the audio ends."),
+    Choice("loop", "Loop", "Restart the video from the beginning until the audio ends."),
+    Choice("cut_off", "Cut off", "Stop at whichever of audio and video is shorter."),
+    Choice(
+        "silence",
+        "Pad with silence",
+        "Keep the video's length: pad short audio with silence (the rest of the video is "
+        "left untouched) or cut long audio.",
+    ),
+)
+DEFAULT_SYNC_MODE = "bounce"
+
+# --- face selection --------------------------------------------------------
+
+FACE_AUTO = "auto"
+
+# --- engines -----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class EngineChoice:
+    """A registered engine: where its class lives and whether users see it."""
+
+    key: str
+    label: str
+    help: str
+    target: str  # "module:Class"
+    user_facing: bool = True
+    needs_torch: bool = False
+
+
+ENGINES: tuple[EngineChoice, ...] = (
+    EngineChoice(
+        "mouthbank",
+        "Built-in (real pixels)",
+        "Re-times the mouth using the clip's own frames, driven by the new audio. "
+        "Offline, no model download.",
+        "lipsync_desktop.engines.mouthbank:MouthBankEngine",
+    ),
+    EngineChoice(
+        "passthrough",
+        "Passthrough (testing only)",
+        "Copies frames unchanged. A test double for the pipeline; it does no lip-sync.",
+        "lipsync_desktop.engines.passthrough:PassthroughEngine",
+        user_facing=False,
+    ),
+)
+DEFAULT_ENGINE = "mouthbank"
+
+# --- video codecs and containers --------------------------------------------
+
+
+@dataclass(frozen=True)
+class VideoCodec:
+    """A video codec as offered to users, and the ffmpeg encoder behind it."""
+
+    key: str
+    label: str
+    encoder: str
+    containers: tuple[str, ...]
+    # pixel formats the codec can write, best first for each chroma family
+    pix_fmts: tuple[str, ...]
+    extra_args: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Container:
+    """An output container, its file extension and the audio codecs it accepts."""
+
+    key: str
+    label: str
+    extension: str
+    audio_codecs: tuple[str, ...]  # accepted codec names, as ffprobe names them
+    audio_encoder: str  # what we encode to when the source audio does not fit
+    audio_args: tuple[str, ...]
+    muxer_args: tuple[str, ...] = field(default=())
+
+
+VIDEO_CODECS: tuple[VideoCodec, ...] = (
+    VideoCodec("h264", "H.264 / AVC", "libx264", ("mp4", "mov", "mkv"),
+               ("yuv420p", "yuv422p", "yuv444p")),
+    VideoCodec("h265", "H.265 / HEVC", "libx265", ("mp4", "mov", "mkv"),
+               ("yuv420p", "yuv422p", "yuv444p"), ("-tag:v", "hvc1")),
+    VideoCodec("prores", "Apple ProRes 422", "prores_ks", ("mov",),
+               ("yuv422p10le",), ("-profile:v", "2", "-vendor", "apl0")),
+    VideoCodec("vp9", "VP9", "libvpx-vp9", ("webm", "mkv"),
+               ("yuv420p", "yuv422p", "yuv444p"), ("-row-mt", "1")),
+    VideoCodec("av1", "AV1", "libsvtav1", ("mkv", "mp4", "webm"), ("yuv420p", "yuv420p10le")),
+)
+
+CONTAINERS: tuple[Container, ...] = (
+    Container("mp4", "MP4", ".mp4", ("aac", "mp3", "alac", "opus", "ac3"), "aac",
+              ("-b:a", "320k"), ("-movflags", "+faststart")),
+    Container("mov", "QuickTime MOV", ".mov",
+              ("aac", "alac", "pcm_s16le", "pcm_s24le", "pcm_s32le", "mp3"), "pcm_s24le", ()),
+    Container("mkv", "Matroska MKV", ".mkv",
+              ("aac", "opus", "vorbis", "flac", "mp3", "pcm_s16le", "pcm_s24le", "ac3", "alac"),
+              "flac", ()),
+    Container("webm", "WebM", ".webm", ("opus", "vorbis"), "libopus", ("-b:a", "256k")),
+)
+
+
+def by_key(items, key: str):
+    """Return the item of a choice table whose ``key`` is ``key`` (KeyError if none)."""
+    for item in items:
+        if item.key == key:
+            return item
+    raise KeyError(key)
+
+
+def keys(items, user_facing_only: bool = False) -> list[str]:
+    """The keys of a choice table, optionally only the user-facing ones."""
+    return [i.key for i in items if not user_facing_only or getattr(i, "user_facing", True)]

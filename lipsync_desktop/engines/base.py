@@ -1,0 +1,73 @@
+"""The engine interface: what every lip-sync engine receives and must provide."""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import logging
+from abc import ABC, abstractmethod
+from dataclasses import dataclass
+
+import numpy as np
+
+from lipsync_desktop import choices
+from lipsync_desktop.errors import InputError
+from lipsync_desktop.faces.tracks import FaceTrack
+from lipsync_desktop.media.probe import VideoInfo
+from lipsync_desktop.progress import StageProgress
+
+
+@dataclass
+class EngineContext:
+    """Everything an engine may use. Frame indices are relative to the segment start."""
+
+    video_path: str
+    video: VideoInfo
+    segment_start: int  # first source frame of the processed segment
+    segment_frames: int  # source frames in the segment
+    track: FaceTrack  # the face to re-animate (indices relative to the segment)
+    audio: np.ndarray  # the new audio heard over the segment, mono float32
+    audio_rate: int
+    fps: float
+    source_plan: np.ndarray  # source frame per output frame of the segment
+    driven: np.ndarray  # output frames the new audio drives
+    tier: str
+    progress: StageProgress
+    log: logging.Logger
+    transcript: str | None = None
+    clip_audio: np.ndarray | None = None  # the clip's own audio over the segment, if any
+
+
+class Engine(ABC):
+    """Re-animates one face. ``prepare`` once, then ``render`` each driven output frame."""
+
+    key = ""
+
+    @abstractmethod
+    def prepare(self, ctx: EngineContext) -> None:
+        """Analyse audio and source frames; report progress through ``ctx.progress``."""
+
+    @abstractmethod
+    def render(self, out_index: int, src_index: int, frame: np.ndarray) -> np.ndarray:
+        """Return output frame ``out_index`` made from source frame ``src_index`` (RGB)."""
+
+    def stats(self) -> dict:
+        """Figures for the job log (how many frames were changed, fell back...)."""
+        return {}
+
+    def close(self) -> None:
+        """Release resources."""
+
+
+def create_engine(key: str) -> Engine:
+    """Instantiate the registered engine ``key``."""
+    try:
+        entry = choices.by_key(choices.ENGINES, key)
+    except KeyError:
+        names = ", ".join(choices.keys(choices.ENGINES, user_facing_only=True))
+        raise InputError(f"Unknown engine '{key}'. Available: {names}.", "unknown_engine") from None
+    module, cls = entry.target.split(":")
+    if entry.needs_torch and importlib.util.find_spec("torch") is None:
+        raise InputError(f"The {entry.label} engine needs PyTorch: pip install "
+                         "'lipsync-desktop[neural]'.", "missing_dependency")
+    return getattr(importlib.import_module(module), cls)()

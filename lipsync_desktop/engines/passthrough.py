@@ -1,0 +1,21 @@
+"""A test double: returns frames unchanged. It does no lip-sync and is never the default."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from lipsync_desktop.engines.base import Engine, EngineContext
+
+
+class PassthroughEngine(Engine):
+    key = "passthrough"
+
+    def prepare(self, ctx: EngineContext) -> None:
+        self.rendered = 0
+
+    def render(self, out_index: int, src_index: int, frame: np.ndarray) -> np.ndarray:
+        self.rendered += 1
+        return frame
+
+    def stats(self) -> dict:
+        return {"rendered": self.rendered}

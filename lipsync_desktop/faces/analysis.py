@@ -1,0 +1,120 @@
+"""The faces stage: detect, landmark and track every face over a stretch of a clip."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from lipsync_desktop.errors import InputError
+from lipsync_desktop.faces import mouth
+from lipsync_desktop.faces.detect import FaceDetector
+from lipsync_desktop.faces.tracks import MISSING, FaceTrack, FaceTracker
+from lipsync_desktop.media.frames import FrameReader
+from lipsync_desktop.media.probe import VideoInfo
+from lipsync_desktop.progress import StageProgress
+
+
+@dataclass
+class FaceAnalysis:
+    """Tracks found in frames [start, start + n_frames) of a clip."""
+
+    fps: float
+    start: int
+    n_frames: int
+    tracks: list[FaceTrack]
+
+    def track(self, track_id: int) -> FaceTrack:
+        for t in self.tracks:
+            if t.id == track_id:
+                return t
+        ids = ", ".join(str(t.id) for t in self.tracks) or "none"
+        raise InputError(f"There is no face {track_id} in this clip (faces found: {ids}).",
+                         "unknown_face")
+
+    def to_json(self) -> dict:
+        return {"fps": self.fps, "start_frame": self.start, "frames": self.n_frames,
+                "faces": [t.summary(self.fps, self.start) for t in self.tracks]}
+
+    def save_thumbnails(self, folder: Path) -> list[Path]:
+        """Write one PNG per track (face_<id>.png) into ``folder``."""
+        folder.mkdir(parents=True, exist_ok=True)
+        out = []
+        for t in self.tracks:
+            if t.thumbnail is None:
+                continue
+            path = folder / f"face_{t.id}.png"
+            cv2.imwrite(str(path), cv2.cvtColor(t.thumbnail, cv2.COLOR_RGB2BGR))
+            out.append(path)
+        return out
+
+
+def analyze_faces(path: str, video: VideoInfo, start: int = 0, count: int | None = None,
+                  progress: StageProgress | None = None, landmarks: bool = True) -> FaceAnalysis:
+    """Run detection (+ landmarks) on every frame of the range and link faces into tracks."""
+    total = count if count is not None else max(video.frame_count - start, 1)
+    tracker = FaceTracker(video.fps)
+    n = 0
+    with FaceDetector(landmarks=landmarks) as detector, \
+            FrameReader(path, video, start, count) as reader:
+        for frame in reader:
+            detections = detector.detect(frame)
+            for d in detections:
+                d.landmarks = detector.landmarks(frame, d.box)
+            tracker.update(n, detections, frame)
+            n += 1
+            if progress:
+                progress.tick(n, max(total, n))
+    return FaceAnalysis(fps=video.fps, start=start, n_frames=n, tracks=tracker.finish(n))
+
+
+def speech_envelope(samples: np.ndarray, sample_rate: int, fps: float, n_frames: int) -> np.ndarray:
+    """RMS loudness per video frame (dB), for matching mouths to a clip's own speech."""
+    hop = sample_rate / fps
+    out = np.zeros(n_frames, np.float32)
+    for i in range(n_frames):
+        a, b = int(i * hop), int((i + 1) * hop)
+        seg = samples[a:b]
+        out[i] = 10 * np.log10(np.mean(seg.astype(np.float64) ** 2) + 1e-10) if seg.size else -100
+    return out
+
+
+def score_speech(analysis: FaceAnalysis, envelope: np.ndarray) -> None:
+    """Set each track's ``speech_corr``: how its mouth opening follows the clip's loudness."""
+    for t in analysis.tracks:
+        if t.landmarks is None:
+            continue
+        op = mouth.opening(t.landmarks)
+        idx = np.arange(t.first, t.last + 1)
+        ok = (t.state != MISSING) & ~np.isnan(op) & (idx < len(envelope))
+        if ok.sum() < max(10, int(analysis.fps)):
+            continue
+        a, b = op[ok], envelope[idx[ok]]
+        if a.std() < 1e-6 or b.std() < 1e-6:
+            continue
+        t.speech_corr = float(np.corrcoef(a, b)[0, 1])
+
+
+def choose_face(analysis: FaceAnalysis, face: str) -> FaceTrack | None:
+    """The track for ``face`` ("auto" or an id). None when the clip shows no face.
+
+    auto: the face whose mouth clearly moves with the clip's own speech, else the one on
+    screen most and largest.
+    """
+    if face != "auto":
+        try:
+            return analysis.track(int(face))
+        except ValueError:
+            raise InputError(f"--face must be 'auto' or a face number, not '{face}'.",
+                             "bad_face") from None
+    if not analysis.tracks:
+        return None
+    speaking = [t for t in analysis.tracks if t.speech_corr is not None and t.share > 0.2]
+    if len(speaking) > 1:
+        speaking.sort(key=lambda t: -t.speech_corr)
+        best, second = speaking[0], speaking[1]
+        if best.speech_corr > 0.25 and best.speech_corr - second.speech_corr > 0.15:
+            return best
+    return max(analysis.tracks, key=lambda t: t.share * t.mean_size)

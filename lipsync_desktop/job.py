@@ -1,0 +1,281 @@
+"""The one job pipeline behind the CLI, the GUI and the batch queue.
+
+probe/validate -> faces -> audio -> engine -> composite + encode + mux -> atomic rename.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import platform
+import tempfile
+import time
+import traceback
+import uuid
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from lipsync_desktop import __version__, choices
+from lipsync_desktop.engines.base import EngineContext, create_engine
+from lipsync_desktop.errors import InputError, JobCancelled, LipsyncError
+from lipsync_desktop.faces.analysis import (FaceAnalysis, analyze_faces, choose_face,
+                                            score_speech, speech_envelope)
+from lipsync_desktop.media.audio import ANALYSIS_RATE, AudioPiece, decode_audio, render_audio
+from lipsync_desktop.media.ffmpeg_tools import ffmpeg_exe, has_encoder
+from lipsync_desktop.media.frames import ColorInfo, FrameWriter, read_plan
+from lipsync_desktop.media.probe import MediaInfo
+from lipsync_desktop.media.validate import validate_audio, validate_video
+from lipsync_desktop.paths import log_dir
+from lipsync_desktop.presets import DEFAULT_PRESET_FOR_TIER, ExportPreset, get_preset, resolve_output
+from lipsync_desktop.progress import CancelToken, ProgressCallback, StageProgress
+from lipsync_desktop.settings import Limits, Settings
+from lipsync_desktop.timeline import SegmentPlan, frame_range, plan_segment
+
+STAGE_WEIGHTS = {"validate": 0.02, "faces": 0.3, "audio": 0.03, "engine": 0.2, "render": 0.45}
+
+
+@dataclass
+class JobSpec:
+    """What to do: inputs, output and every choice the user made."""
+
+    video: str
+    audio: str
+    output: str
+    face: str = choices.FACE_AUTO
+    tier: str = choices.DEFAULT_TIER
+    engine: str = choices.DEFAULT_ENGINE
+    preset: str | None = None  # None: the tier's preset
+    sync_mode: str = choices.DEFAULT_SYNC_MODE
+    start: float | None = None
+    end: float | None = None
+    transcript: str | None = None
+    overwrite: bool = True
+    limits: Limits | None = None
+
+    def to_json(self) -> dict:
+        d = asdict(self)
+        d["limits"] = asdict(self.limits) if self.limits else None
+        return d
+
+
+@dataclass
+class JobResult:
+    output: str
+    log_path: str
+    face_id: int | None
+    frames: int
+    duration_s: float
+    timings: dict[str, float] = field(default_factory=dict)
+    engine_stats: dict = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
+
+
+class _JobLog:
+    """A log file per job, with the context needed to diagnose a failure."""
+
+    def __init__(self, folder: Path | None) -> None:
+        folder = folder or log_dir()
+        folder.mkdir(parents=True, exist_ok=True)
+        self.job_id = time.strftime("%Y%m%d-%H%M%S") + "-" + uuid.uuid4().hex[:6]
+        self.path = folder / f"job-{self.job_id}.log"
+        self.logger = logging.getLogger(f"lipsync_desktop.job.{self.job_id}")
+        self.logger.setLevel(logging.INFO)
+        self.logger.propagate = False
+        self._handler = logging.FileHandler(self.path, encoding="utf-8")
+        self._handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
+        self.logger.addHandler(self._handler)
+
+    def close(self) -> None:
+        self.logger.removeHandler(self._handler)
+        self._handler.close()
+
+
+def _check_output(spec: JobSpec, preset: ExportPreset, output: Path) -> None:
+    if not has_encoder(preset.video_codec.encoder):
+        raise InputError(
+            f"This ffmpeg has no {preset.video_codec.label} encoder "
+            f"({preset.video_codec.encoder}); choose another preset.", "encoder_missing")
+    if not output.parent.is_dir():
+        raise InputError(f"The output folder does not exist: {output.parent}", "bad_output")
+    if not os.access(output.parent, os.W_OK):
+        raise InputError(f"The output folder is not writable: {output.parent}", "bad_output")
+    for src in (spec.video, spec.audio):
+        if Path(src).resolve() == output.resolve():
+            raise InputError("The output would overwrite an input file; choose another name.",
+                             "bad_output")
+    if output.exists() and not spec.overwrite:
+        raise InputError(f"The output file already exists: {output}", "output_exists")
+
+
+def run_job(spec: JobSpec, on_progress: ProgressCallback | None = None,
+            cancel: CancelToken | None = None, log_folder: Path | None = None) -> JobResult:
+    """Run one job to completion. Raises InputError, JobCancelled or LipsyncError."""
+    cancel = cancel or CancelToken()
+    progress = StageProgress(on_progress, STAGE_WEIGHTS, cancel)
+    jlog = _JobLog(log_folder)
+    log = jlog.logger
+    log.info("Lipsync Desktop %s, Python %s, %s; ffmpeg %s", __version__,
+             platform.python_version(), platform.platform(), ffmpeg_exe())
+    log.info("job %s", json.dumps(spec.to_json()))
+    tmp_dir = None
+    tmp_out: Path | None = None
+    t_job = time.monotonic()
+    timings: dict[str, float] = {}
+    try:
+        # --- validate -------------------------------------------------------------
+        t0 = time.monotonic()
+        progress.start("validate")
+        limits = spec.limits or Settings.load().limits
+        vinfo = validate_video(spec.video, limits)
+        ainfo = validate_audio(spec.audio, limits)
+        log.info("video: %s", vinfo.summary())
+        log.info("audio: %s", ainfo.summary())
+        if spec.tier not in choices.keys(choices.TIERS):
+            raise InputError(f"Unknown tier '{spec.tier}'; choose draft or final.", "bad_tier")
+        preset = get_preset(spec.preset or DEFAULT_PRESET_FOR_TIER[spec.tier])
+        preset, output = resolve_output(preset, Path(spec.output).expanduser())
+        _check_output(spec, preset, output)
+        engine = create_engine(spec.engine)
+        video = vinfo.video
+        first, stop = frame_range(spec.start, spec.end, video.fps, video.frame_count)
+        timings["validate"] = time.monotonic() - t0
+        log.info("preset %s (%s in %s), output %s, frames [%d, %d)", preset.key, preset.codec,
+                 preset.container, output, first, stop)
+
+        # --- faces -----------------------------------------------------------------
+        t0 = time.monotonic()
+        progress.start("faces", stop - first)
+        faces = analyze_faces(spec.video, video, first, stop - first, progress)
+        seg_frames = faces.n_frames
+        clip_audio = None
+        if vinfo.audio is not None:
+            clip_audio = decode_audio(spec.video, ANALYSIS_RATE, first / video.fps,
+                                      seg_frames / video.fps)
+            score_speech(faces, speech_envelope(clip_audio, ANALYSIS_RATE, video.fps, seg_frames))
+        track = choose_face(faces, spec.face)
+        log.info("faces: %s", json.dumps(faces.to_json()))
+        warnings: list[str] = []
+        if track is None:
+            warnings.append("No face was found in the clip: the video is passed through unchanged.")
+            log.warning(warnings[-1])
+        else:
+            log.info("re-animating face %d", track.id)
+        timings["faces"] = time.monotonic() - t0
+
+        # --- audio -----------------------------------------------------------------
+        t0 = time.monotonic()
+        progress.start("audio")
+        new_audio = decode_audio(spec.audio, ANALYSIS_RATE)
+        audio_s = ainfo.audio.duration_s
+        plan = plan_segment(seg_frames, audio_s, video.fps, spec.sync_mode)
+        log.info("sync %s: %d video frames, %.3f s audio -> %d output frames", spec.sync_mode,
+                 seg_frames, audio_s, plan.n_out)
+        timings["audio"] = time.monotonic() - t0
+
+        # --- engine ----------------------------------------------------------------
+        t0 = time.monotonic()
+        progress.start("engine")
+        if track is not None:
+            ctx = EngineContext(
+                video_path=spec.video, video=video, segment_start=first,
+                segment_frames=seg_frames, track=track,
+                audio=new_audio[: int(round(plan.audio_used_s * ANALYSIS_RATE))],
+                audio_rate=ANALYSIS_RATE, fps=video.fps, source_plan=plan.source,
+                driven=plan.driven, tier=spec.tier, progress=progress, log=log,
+                transcript=spec.transcript, clip_audio=clip_audio)
+            engine.prepare(ctx)
+        timings["engine"] = time.monotonic() - t0
+
+        # --- render, encode, mux -------------------------------------------------------
+        t0 = time.monotonic()
+        tmp_dir = tempfile.TemporaryDirectory(prefix="lipsync-")
+        audio_path, audio_args = _output_audio(spec, vinfo, ainfo, preset, plan, first, stop,
+                                               video.fps, Path(tmp_dir.name))
+        tmp_out = output.with_name(f".{output.stem}.part-{jlog.job_id}{output.suffix}")
+        n_total = first + plan.n_out + max(0, video.frame_count - stop)
+        progress.start("render", n_total)
+        _render(spec, vinfo, faces, track, engine, plan, first, stop, preset, tmp_out,
+                audio_path, audio_args, progress)
+        timings["render"] = time.monotonic() - t0
+        cancel.check()
+        os.replace(tmp_out, output)
+        tmp_out = None
+        timings["total"] = time.monotonic() - t_job
+        stats = engine.stats() if track is not None else {}
+        log.info("engine stats: %s", json.dumps(stats))
+        log.info("done in %.2f s: %s (timings %s)", timings["total"], output,
+                 json.dumps({k: round(v, 3) for k, v in timings.items()}))
+        return JobResult(str(output), str(jlog.path), track.id if track else None, n_total,
+                         n_total / video.fps, timings, stats, warnings)
+    except JobCancelled:
+        log.warning("cancelled by the user; partial output removed")
+        raise
+    except LipsyncError as exc:
+        log.error("%s: %s", type(exc).__name__, exc)
+        raise
+    except Exception as exc:  # an unexpected failure: keep the traceback for diagnosis
+        log.error("unexpected failure:\n%s", traceback.format_exc())
+        raise LipsyncError(f"The job failed unexpectedly: {exc}. Details are in {jlog.path}") \
+            from exc
+    finally:
+        if tmp_out is not None:
+            Path(tmp_out).unlink(missing_ok=True)
+        if tmp_dir is not None:
+            tmp_dir.cleanup()
+        try:
+            engine.close()
+        except NameError:
+            pass
+        jlog.close()
+
+
+def _output_audio(spec: JobSpec, vinfo: MediaInfo, ainfo: MediaInfo, preset: ExportPreset,
+                  plan: SegmentPlan, first: int, stop: int, fps: float,
+                  tmp: Path) -> tuple[str, list[str]]:
+    """The audio file to mux and how: the new audio as is when possible, else assembled."""
+    whole_clip = first == 0 and stop >= vinfo.video.frame_count
+    if whole_clip and plan.audio_untouched:
+        return spec.audio, preset.audio_args(ainfo.audio.codec, can_copy=True)
+    seg_s = plan.n_out / fps
+    pieces = []
+    if first > 0:
+        pieces.append(AudioPiece(spec.video if vinfo.audio else None, 0.0, first / fps))
+    pieces.append(AudioPiece(spec.audio, 0.0, seg_s))
+    if not whole_clip:
+        rest = max(0.0, vinfo.duration_s - stop / fps)
+        pieces.append(AudioPiece(spec.video if vinfo.audio else None, stop / fps, rest))
+    out = tmp / "audio.flac"
+    render_audio(pieces, str(out), ainfo.audio.sample_rate or 48000,
+                 max(1, min(ainfo.audio.channels or 2, 8)))
+    return str(out), preset.audio_args("flac", can_copy=False)
+
+
+def _render(spec: JobSpec, vinfo: MediaInfo, faces: FaceAnalysis, track, engine,
+            plan: SegmentPlan, first: int, stop: int, preset: ExportPreset, tmp_out: Path,
+            audio_path: str, audio_args: list[str], progress: StageProgress) -> None:
+    video = vinfo.video
+    w, h = video.display_size
+    # absolute source indices of every output frame; only the segment is processed
+    prefix = np.arange(0, first)
+    suffix = np.arange(stop, max(stop, video.frame_count))
+    indices = np.concatenate([prefix, first + plan.source, suffix]).astype(int)
+    seg_lo, seg_hi = len(prefix), len(prefix) + plan.n_out
+    writer = FrameWriter(str(tmp_out), w, h, video.fps_fraction, ColorInfo.of(video),
+                         preset.video_args(), preset.pix_fmt_for(video.pix_fmt),
+                         audio_path, audio_args, list(preset.container_info.muxer_args))
+    try:
+        for k, (src, frame) in enumerate(read_plan(spec.video, video, indices)):
+            if track is not None and seg_lo <= k < seg_hi:
+                out_i = k - seg_lo
+                rel = src - first
+                if plan.driven[out_i] and track.present(rel):
+                    frame = engine.render(out_i, rel, frame)
+            writer.write(frame)
+            progress.tick(k + 1, len(indices))
+        writer.finish()
+    except BaseException:
+        writer.abort()
+        raise

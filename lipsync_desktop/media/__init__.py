@@ -1,0 +1,1 @@
+"""Media layer: probing, validation, streaming frame I/O, audio decoding, muxing."""

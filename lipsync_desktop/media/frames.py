@@ -1,0 +1,245 @@
+"""Streaming frame I/O through ffmpeg pipes: memory stays constant in clip length.
+
+Frames are RGB ``uint8`` arrays of shape (height, width, 3) in display orientation
+(ffmpeg applies the rotation metadata on decode).
+"""
+
+from __future__ import annotations
+
+import subprocess
+import threading
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from lipsync_desktop.errors import MediaToolError
+from lipsync_desktop.media.ffmpeg_tools import CHILD, ffmpeg_exe, tail
+from lipsync_desktop.media.probe import VideoInfo
+
+# swscale's names for the YUV matrices
+_MATRIX = {"bt709": "bt709", "bt470bg": "bt601", "smpte170m": "smpte170m", "fcc": "fcc",
+           "smpte240m": "smpte240m", "bt2020nc": "bt2020", "bt2020c": "bt2020"}
+
+
+@dataclass(frozen=True)
+class ColorInfo:
+    """How the source's YUV maps to RGB; the writer applies the inverse and tags the output."""
+
+    matrix: str  # ffmpeg colorspace name
+    range: str  # "tv" or "pc"
+    primaries: str | None
+    trc: str | None
+
+    @classmethod
+    def of(cls, video: VideoInfo) -> "ColorInfo":
+        # untagged files: HD is BT.709 by convention, SD BT.601
+        default = "bt709" if min(video.width, video.height) >= 720 else "smpte170m"
+        return cls(video.colorspace or default, video.color_range, video.color_primaries,
+                   video.color_trc)
+
+    @property
+    def sws_matrix(self) -> str:
+        return _MATRIX.get(self.matrix, "bt709")
+
+
+class _Stderr(threading.Thread):
+    """Drains a process's stderr so it can never block, keeping the tail for errors."""
+
+    def __init__(self, stream) -> None:
+        super().__init__(daemon=True)
+        self.stream = stream
+        self.lines: list[str] = []
+
+    def run(self) -> None:
+        for raw in iter(self.stream.readline, b""):
+            self.lines.append(raw.decode("utf-8", "replace"))
+            del self.lines[:-40]
+
+    @property
+    def text(self) -> str:
+        return "".join(self.lines)
+
+
+def _terminate(proc: subprocess.Popen | None) -> None:
+    if proc is None or proc.poll() is not None:
+        return
+    proc.kill()
+    try:
+        proc.wait(timeout=5)
+    except subprocess.TimeoutExpired:
+        pass
+
+
+class FrameReader:
+    """Decode ``count`` frames starting at frame ``start`` at the clip's processing rate."""
+
+    def __init__(self, path: str, video: VideoInfo, start: int = 0, count: int | None = None,
+                 scale_to: tuple[int, int] | None = None) -> None:
+        self.video = video
+        self.width, self.height = scale_to or video.display_size
+        self.start = start
+        self.count = count
+        color = ColorInfo.of(video)
+        filters = []
+        if video.is_vfr:
+            filters.append(f"fps={video.fps_fraction}")
+        size = f":w={self.width}:h={self.height}" if scale_to else ""
+        filters.append(f"scale=in_color_matrix={color.sws_matrix}:in_range={color.range}{size}"
+                       ":flags=bicubic+accurate_rnd+full_chroma_int")
+        filters.append("format=rgb24")
+        cmd = [ffmpeg_exe(), "-hide_banner", "-nostdin", "-v", "error"]
+        if start > 0:
+            cmd += ["-ss", f"{start / video.fps:.6f}"]
+        cmd += ["-i", path, "-map", "0:v:0", "-an", "-sn", "-dn", "-vf", ",".join(filters)]
+        if count is not None:
+            cmd += ["-frames:v", str(count)]
+        cmd += ["-f", "rawvideo", "-pix_fmt", "rgb24", "pipe:1"]
+        self._frame_bytes = self.width * self.height * 3
+        self._proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                                      stderr=subprocess.PIPE, bufsize=self._frame_bytes, **CHILD)
+        self._err = _Stderr(self._proc.stderr)
+        self._err.start()
+
+    def __iter__(self) -> Iterator[np.ndarray]:
+        buf_shape = (self.height, self.width, 3)
+        n = 0
+        out = self._proc.stdout
+        while self.count is None or n < self.count:
+            buf = bytearray(self._frame_bytes)
+            view = memoryview(buf)
+            got = 0
+            while got < self._frame_bytes:
+                k = out.readinto(view[got:])
+                if not k:
+                    break
+                got += k
+            if got < self._frame_bytes:
+                break
+            n += 1
+            yield np.frombuffer(buf, np.uint8).reshape(buf_shape)
+        rc = self._proc.wait()
+        self._err.join(timeout=2)
+        if rc != 0:
+            raise MediaToolError(f"Decoding {self.video.codec} video failed: {tail(self._err.text)}")
+
+    def close(self) -> None:
+        _terminate(self._proc)
+
+    def __enter__(self) -> "FrameReader":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
+def runs(indices: Sequence[int]) -> list[tuple[int, int, int]]:
+    """Split a frame-index plan into (first, length, step) runs with step +1 or -1."""
+    out: list[tuple[int, int, int]] = []
+    i = 0
+    n = len(indices)
+    while i < n:
+        first = indices[i]
+        step = 1
+        if i + 1 < n and indices[i + 1] == first - 1:
+            step = -1
+        j = i + 1
+        while j < n and indices[j] == indices[j - 1] + step:
+            j += 1
+        if j == i + 1:
+            step = 1
+        out.append((first, j - i, step))
+        i = j
+    return out
+
+
+def read_plan(path: str, video: VideoInfo, indices: Sequence[int],
+              max_buffer_bytes: int = 256 * 1024**2) -> Iterator[tuple[int, np.ndarray]]:
+    """Yield (source index, frame) following ``indices``, forwards or backwards.
+
+    Forward runs stream straight through; backward runs (ping-pong) are decoded in chunks
+    from the end and reversed, holding at most ``max_buffer_bytes`` of frames.
+    """
+    w, h = video.display_size
+    chunk = max(1, min(120, max_buffer_bytes // (w * h * 3)))
+    for first, length, step in runs(indices):
+        if step == 1:
+            with FrameReader(path, video, first, length) as reader:
+                got = 0
+                last = None
+                for frame in reader:
+                    yield first + got, frame
+                    last = frame
+                    got += 1
+                # a clip may hold a frame or two fewer than its header promised: repeat the last
+                while got < length and last is not None:
+                    yield first + got, last
+                    got += 1
+        else:
+            hi = first  # inclusive, going down to first - length + 1
+            lo_end = first - length + 1
+            while hi >= lo_end:
+                lo = max(lo_end, hi - chunk + 1)
+                with FrameReader(path, video, lo, hi - lo + 1) as reader:
+                    frames = list(reader)
+                while len(frames) < hi - lo + 1 and frames:
+                    frames.append(frames[-1])
+                for k in range(hi - lo, -1, -1):
+                    yield lo + k, frames[k]
+                hi = lo - 1
+
+
+class FrameWriter:
+    """Encode RGB frames (and mux an audio file) into ``path`` with ffmpeg."""
+
+    def __init__(self, path: str, width: int, height: int, fps_fraction: str, color: ColorInfo,
+                 video_args: list[str], pix_fmt: str, audio_path: str | None = None,
+                 audio_args: list[str] | None = None, muxer_args: list[str] | None = None) -> None:
+        cmd = [ffmpeg_exe(), "-hide_banner", "-nostdin", "-v", "error", "-y",
+               "-f", "rawvideo", "-pix_fmt", "rgb24", "-s", f"{width}x{height}",
+               "-r", fps_fraction, "-i", "pipe:0"]
+        if audio_path:
+            cmd += ["-i", audio_path]
+        cmd += ["-map", "0:v:0"]
+        if audio_path:
+            cmd += ["-map", "1:a:0", *(audio_args or ["-c:a", "aac", "-b:a", "320k"])]
+        cmd += ["-vf", f"scale=out_color_matrix={color.sws_matrix}:out_range={color.range}"
+                       f":flags=bicubic+accurate_rnd+full_chroma_int,format={pix_fmt}",
+                *video_args, "-pix_fmt", pix_fmt, "-color_range", color.range,
+                "-colorspace", color.matrix]
+        if color.primaries:
+            cmd += ["-color_primaries", color.primaries]
+        if color.trc:
+            cmd += ["-color_trc", color.trc]
+        cmd += [*(muxer_args or []), path]
+        self.cmd = cmd
+        self.frames_written = 0
+        self._shape = (height, width, 3)
+        self._proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
+                                      stderr=subprocess.PIPE, **CHILD)
+        self._err = _Stderr(self._proc.stderr)
+        self._err.start()
+
+    def write(self, frame: np.ndarray) -> None:
+        if frame.shape != self._shape or frame.dtype != np.uint8:
+            raise ValueError(f"frame {frame.shape} {frame.dtype} does not match {self._shape} uint8")
+        try:
+            self._proc.stdin.write(np.ascontiguousarray(frame).data)
+        except BrokenPipeError as exc:
+            self._proc.wait()
+            raise MediaToolError(f"Encoding failed: {tail(self._err.text)}") from exc
+        self.frames_written += 1
+
+    def finish(self) -> None:
+        """Flush and wait for ffmpeg; raise with its log if it failed."""
+        try:
+            self._proc.stdin.close()
+        except BrokenPipeError:
+            pass
+        rc = self._proc.wait()
+        self._err.join(timeout=2)
+        if rc != 0:
+            raise MediaToolError(f"Encoding failed (ffmpeg exit {rc}): {tail(self._err.text)}")
+
+    def abort(self) -> None:
+        _terminate(self._proc)

@@ -1,0 +1,206 @@
+"""Export presets as data: the shipped ones and the user's own (JSON in the config folder)."""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import asdict, dataclass, field, fields
+from pathlib import Path
+
+from lipsync_desktop import choices
+from lipsync_desktop.errors import InputError
+from lipsync_desktop.media.ffmpeg_tools import has_encoder
+from lipsync_desktop.paths import config_dir
+
+
+@dataclass
+class ExportPreset:
+    """How the result is encoded: codec, container, quality and speed."""
+
+    key: str
+    label: str
+    codec: str  # a key of choices.VIDEO_CODECS
+    container: str  # a key of choices.CONTAINERS
+    quality: int = 18  # CRF-like: lower is better (ignored by ProRes)
+    speed: str = "medium"  # encoder speed preset
+    audio_bitrate: str | None = None  # None: the container's default
+    description: str = ""
+    builtin: bool = field(default=False, compare=False)
+
+    @property
+    def video_codec(self) -> choices.VideoCodec:
+        return choices.by_key(choices.VIDEO_CODECS, self.codec)
+
+    @property
+    def container_info(self) -> choices.Container:
+        return choices.by_key(choices.CONTAINERS, self.container)
+
+    @property
+    def available(self) -> bool:
+        """Whether this machine's ffmpeg has the encoder."""
+        return has_encoder(self.video_codec.encoder)
+
+    def validate(self) -> None:
+        """Raise InputError if the codec, container or values do not fit together."""
+        codec_keys = choices.keys(choices.VIDEO_CODECS)
+        if self.codec not in codec_keys:
+            raise InputError(f"Preset '{self.key}': unknown codec '{self.codec}' "
+                             f"(choose from {', '.join(codec_keys)}).", "bad_preset")
+        if self.container not in choices.keys(choices.CONTAINERS):
+            raise InputError(f"Preset '{self.key}': unknown container '{self.container}'.",
+                             "bad_preset")
+        vc = self.video_codec
+        if self.container not in vc.containers:
+            raise InputError(
+                f"Preset '{self.key}': {vc.label} cannot be stored in "
+                f"{self.container_info.label}; use {' or '.join(c.upper() for c in vc.containers)}.",
+                "codec_container_mismatch")
+        if not 0 <= int(self.quality) <= 63:
+            raise InputError(f"Preset '{self.key}': quality must be 0-63.", "bad_preset")
+
+    def video_args(self) -> list[str]:
+        """ffmpeg arguments for the video encoder."""
+        vc = self.video_codec
+        args = ["-c:v", vc.encoder]
+        q = str(int(self.quality))
+        if vc.encoder in ("libx264", "libx265"):
+            args += ["-preset", self.speed, "-crf", q]
+            if vc.encoder == "libx265":
+                args += ["-x265-params", "log-level=error"]
+        elif vc.encoder == "libvpx-vp9":
+            args += ["-crf", q, "-b:v", "0", "-deadline", "good", "-cpu-used", self.speed]
+        elif vc.encoder == "libsvtav1":
+            args += ["-crf", q, "-preset", self.speed]
+        return args + list(vc.extra_args)
+
+    def pix_fmt_for(self, source_pix_fmt: str) -> str:
+        """The codec's pixel format closest to the source's chroma layout."""
+        fmts = self.video_codec.pix_fmts
+        family = "444" if "444" in source_pix_fmt else "422" if "422" in source_pix_fmt else "420"
+        for f in fmts:
+            if family in f:
+                return f
+        return fmts[0]
+
+    def audio_args(self, source_codec: str | None, can_copy: bool) -> list[str]:
+        """Copy the new audio when the container takes it untouched, else encode it well."""
+        cont = self.container_info
+        if can_copy and source_codec in cont.audio_codecs:
+            return ["-c:a", "copy"]
+        if source_codec == "flac" and "flac" in cont.audio_codecs:
+            return ["-c:a", "copy"]
+        args = ["-c:a", cont.audio_encoder, *cont.audio_args]
+        if self.audio_bitrate and not cont.audio_encoder.startswith("pcm") and \
+                cont.audio_encoder != "flac":
+            args = ["-c:a", cont.audio_encoder, "-b:a", self.audio_bitrate]
+        return args
+
+    def to_json(self) -> dict:
+        d = asdict(self)
+        d.pop("builtin")
+        return d
+
+
+BUILTIN_PRESETS: tuple[ExportPreset, ...] = (
+    ExportPreset("draft", "Draft preview (H.264 MP4, fast)", "h264", "mp4", 23, "veryfast",
+                 "192k", "Quick previews: small files, fast to encode.", True),
+    ExportPreset("final", "Final master (H.264 MP4, high quality)", "h264", "mp4", 16, "slow",
+                 "320k", "Deliverable H.264: near-transparent quality, plays everywhere.", True),
+    ExportPreset("h265", "H.265 / HEVC MP4", "h265", "mp4", 20, "medium", "320k",
+                 "Smaller files at the same quality; needs a recent player.", True),
+    ExportPreset("prores", "ProRes 422 MOV (editing)", "prores", "mov", 0, "medium", None,
+                 "Intra-frame master for editing software; large files, PCM audio.", True),
+    ExportPreset("vp9", "VP9 WebM (web)", "vp9", "webm", 30, "2", "256k",
+                 "Open web video with Opus audio.", True),
+    ExportPreset("av1", "AV1 MKV", "av1", "mkv", 30, "8", None,
+                 "Best compression; slow to encode on older machines.", True),
+)
+DEFAULT_PRESET_FOR_TIER = {"draft": "draft", "final": "final"}
+
+_KEY_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,40}$")
+
+
+def user_preset_dir() -> Path:
+    path = config_dir() / "presets"
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def _load_user_presets() -> list[ExportPreset]:
+    out = []
+    known = {f.name for f in fields(ExportPreset)} - {"builtin"}
+    for file in sorted(user_preset_dir().glob("*.json")):
+        try:
+            raw = json.loads(file.read_text(encoding="utf-8"))
+            preset = ExportPreset(**{k: v for k, v in raw.items() if k in known})
+            preset.validate()
+        except (ValueError, TypeError, InputError):
+            continue  # a broken file must not hide the others; it is left for the user to fix
+        out.append(preset)
+    return out
+
+
+def all_presets() -> list[ExportPreset]:
+    """Shipped presets followed by the user's own."""
+    builtin_keys = {p.key for p in BUILTIN_PRESETS}
+    return list(BUILTIN_PRESETS) + [p for p in _load_user_presets() if p.key not in builtin_keys]
+
+
+def get_preset(key: str) -> ExportPreset:
+    """The preset called ``key``; InputError listing the choices if there is none."""
+    for preset in all_presets():
+        if preset.key == key:
+            return preset
+    names = ", ".join(p.key for p in all_presets())
+    raise InputError(f"There is no export preset called '{key}'. Choose from: {names}.",
+                     "unknown_preset")
+
+
+def save_user_preset(preset: ExportPreset) -> Path:
+    """Validate and store a user preset; shipped presets cannot be overwritten."""
+    if not _KEY_RE.match(preset.key):
+        raise InputError("A preset name may use lower-case letters, digits, '-' and '_'.",
+                         "bad_preset")
+    if preset.key in {p.key for p in BUILTIN_PRESETS}:
+        raise InputError(f"'{preset.key}' is a shipped preset; save yours under another name.",
+                         "bad_preset")
+    preset.validate()
+    path = user_preset_dir() / f"{preset.key}.json"
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps(preset.to_json(), indent=2), encoding="utf-8")
+    tmp.replace(path)
+    return path
+
+
+def delete_user_preset(key: str) -> None:
+    path = user_preset_dir() / f"{key}.json"
+    if key in {p.key for p in BUILTIN_PRESETS}:
+        raise InputError(f"'{key}' is a shipped preset and cannot be deleted.", "bad_preset")
+    path.unlink(missing_ok=True)
+
+
+def resolve_output(preset: ExportPreset, output: Path) -> tuple[ExportPreset, Path]:
+    """Fit the output name and the preset together.
+
+    No extension: the preset's is added. An extension of another container the codec
+    supports: that container is used. One the codec cannot go in: a clear refusal.
+    """
+    preset.validate()
+    ext = output.suffix.lower()
+    if not ext:
+        return preset, output.with_suffix(preset.container_info.extension)
+    for cont in choices.CONTAINERS:
+        if cont.extension == ext:
+            if cont.key == preset.container:
+                return preset, output
+            if cont.key in preset.video_codec.containers:
+                fitted = ExportPreset(**{**preset.to_json(), "container": cont.key})
+                fitted.builtin = preset.builtin
+                return fitted, output
+            raise InputError(
+                f"The preset '{preset.key}' writes {preset.video_codec.label}, which cannot be "
+                f"stored in a {ext} file. Name the output "
+                f"{output.stem}{preset.container_info.extension} or choose another preset.",
+                "codec_container_mismatch")
+    known = ", ".join(c.extension for c in choices.CONTAINERS)
+    raise InputError(f"Unknown output file type '{ext}'. Use one of: {known}.", "bad_output")

@@ -1,0 +1,54 @@
+import numpy as np
+
+from lipsync_desktop.media.frames import ColorInfo, FrameReader, FrameWriter, read_plan, runs
+from lipsync_desktop.media.probe import probe
+from tests import media
+
+
+def test_runs_split_forward_and_backward():
+    assert runs([0, 1, 2, 3, 2, 1, 0, 1]) == [(0, 4, 1), (2, 3, -1), (1, 1, 1)]
+    assert runs([5]) == [(5, 1, 1)]
+    assert runs([3, 3]) == [(3, 1, 1), (3, 1, 1)]
+
+
+def test_reader_from_offset_matches_full_read(gen):
+    path = media.testsrc(gen / "frames.mp4", 2.0, "160x120", 25, audio=False)
+    info = probe(path)
+    full = media.decode_frames(path)
+    assert full.shape == (50, 120, 160, 3)
+    with FrameReader(str(path), info.video, 20, 5) as r:
+        part = np.stack(list(r))
+    assert np.array_equal(part, full[20:25])
+
+
+def test_read_plan_backwards_equals_reversed_forward(gen):
+    path = media.testsrc(gen / "plan.mp4", 2.0, "160x120", 25, audio=False)
+    info = probe(path)
+    full = media.decode_frames(path)
+    plan = [0, 1, 2, 3, 4, 5, 4, 3, 2, 1, 0, 1, 2]
+    got = list(read_plan(str(path), info.video, plan, max_buffer_bytes=160 * 120 * 3 * 2))
+    assert [i for i, _ in got] == plan
+    for i, frame in got:
+        assert np.array_equal(frame, full[i])
+
+
+def test_writer_round_trip_keeps_colours_and_tags(tmp_path):
+    # flat, saturated blocks: a matrix or range mix-up shifts them by far more than 2 levels
+    frame = np.zeros((120, 160, 3), np.uint8)
+    colours = [(200, 30, 40), (30, 180, 60), (40, 50, 210), (235, 235, 20)]
+    for k, c in enumerate(colours):
+        frame[(k // 2) * 60:(k // 2 + 1) * 60, (k % 2) * 80:(k % 2 + 1) * 80] = c
+    for matrix, rng in (("bt709", "tv"), ("smpte170m", "pc")):
+        out = tmp_path / f"rt_{matrix}_{rng}.mp4"
+        w = FrameWriter(str(out), 160, 120, "25/1", ColorInfo(matrix, rng, None, None),
+                        ["-c:v", "libx264", "-crf", "2", "-preset", "ultrafast"], "yuv420p")
+        for _ in range(5):
+            w.write(frame)
+        w.finish()
+        info = probe(out)
+        assert info.video.colorspace == matrix and info.video.color_range == rng
+        back = media.decode_frames(out)[2].astype(int)
+        for k, c in enumerate(colours):
+            ys = slice((k // 2) * 60 + 8, (k // 2) * 60 + 52)
+            xs = slice((k % 2) * 80 + 8, (k % 2) * 80 + 72)
+            assert np.abs(back[ys, xs] - np.array(c)).max() <= 3, (matrix, rng, c)

@@ -1,0 +1,145 @@
+"""The job pipeline end to end on generated media (passthrough engine as the test double)."""
+
+import threading
+
+import numpy as np
+import pytest
+
+from lipsync_desktop.errors import InputError, JobCancelled
+from lipsync_desktop.job import JobSpec, run_job
+from lipsync_desktop.media.probe import probe
+from lipsync_desktop.presets import BUILTIN_PRESETS
+from tests import media
+
+
+def _spec(video, audio, out, **kw):
+    return JobSpec(video=str(video), audio=str(audio), output=str(out), engine="passthrough", **kw)
+
+
+def _no_leftovers(folder):
+    return [p.name for p in folder.iterdir() if p.name.startswith(".") or "part" in p.name]
+
+
+@pytest.mark.parametrize("preset", [p.key for p in BUILTIN_PRESETS])
+def test_each_preset_writes_a_playable_file(preset, face_video, speech, tmp_path):
+    p = next(p for p in BUILTIN_PRESETS if p.key == preset)
+    if not p.available:
+        pytest.skip(f"ffmpeg has no {p.video_codec.encoder}")
+    out = tmp_path / f"out{p.container_info.extension}"
+    result = run_job(_spec(face_video, speech, out, preset=preset))
+    info = probe(result.output)
+    src = probe(face_video)
+    assert info.video.codec == p.codec.replace("h265", "hevc")
+    assert (info.video.width, info.video.height) == (src.video.width, src.video.height)
+    assert info.video.fps == pytest.approx(src.video.fps)
+    assert info.audio is not None
+    # bounce: the output lasts as long as the new audio (3 s), not the 2 s clip
+    assert info.video.duration_s == pytest.approx(3.0, abs=0.1)
+    assert info.audio.duration_s == pytest.approx(3.0, abs=0.1)
+    assert result.face_id == 0
+    assert _no_leftovers(tmp_path) == []
+    assert len(media.decode_frames(out)) == 75
+
+
+def test_sync_modes_set_the_length(face_video, speech, short_speech, tmp_path):
+    cases = [("loop", speech, 3.0), ("cut_off", speech, 2.0), ("cut_off", short_speech, 1.0),
+             ("silence", short_speech, 2.0), ("silence", speech, 2.0)]
+    for mode, audio, expected in cases:
+        out = tmp_path / f"{mode}_{audio.stem}.mp4"
+        run_job(_spec(face_video, audio, out, sync_mode=mode, tier="draft"))
+        info = probe(out)
+        assert info.video.duration_s == pytest.approx(expected, abs=0.1), (mode, audio.stem)
+        assert info.audio.duration_s == pytest.approx(expected, abs=0.1), (mode, audio.stem)
+
+
+def test_trim_range_copies_the_rest_through(face_video, short_speech, tmp_path):
+    out = tmp_path / "trim.mp4"
+    result = run_job(_spec(face_video, short_speech, out, start=0.4, end=1.0, tier="draft",
+                           preset="final"))
+    src = media.decode_frames(face_video)
+    got = media.decode_frames(out)
+    # 10 frames before, the 0.6 s segment bounced to the 1 s audio (25 frames), 25 after
+    assert len(got) == 10 + 25 + 25
+    assert result.frames == 60
+    before = np.abs(got[:10].astype(int) - src[:10].astype(int)).mean()
+    after = np.abs(got[35:].astype(int) - src[25:].astype(int)).mean()
+    assert before < 2.0 and after < 2.0
+    assert probe(out).audio.duration_s == pytest.approx(2.4, abs=0.1)
+
+
+def test_cancel_leaves_nothing_behind(face_video, speech, tmp_path):
+    out = tmp_path / "cancelled.mp4"
+    from lipsync_desktop.progress import CancelToken
+
+    token = CancelToken()
+    seen = []
+
+    def on_progress(ev):
+        seen.append(ev.stage)
+        if ev.stage == "render" and ev.done > 5:
+            token.cancel()
+
+    with pytest.raises(JobCancelled):
+        run_job(_spec(face_video, speech, out), on_progress, token)
+    assert "render" in seen
+    assert not out.exists()
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_cancel_from_another_thread_stops_quickly(face_video, speech, tmp_path):
+    import time
+
+    from lipsync_desktop.progress import CancelToken
+
+    token = CancelToken()
+    out = tmp_path / "c2.mp4"
+    box = {}
+
+    def work():
+        try:
+            run_job(_spec(face_video, speech, out), None, token)
+        except JobCancelled:
+            box["cancelled"] = time.monotonic()
+
+    t = threading.Thread(target=work)
+    t.start()
+    time.sleep(1.0)
+    asked = time.monotonic()
+    token.cancel()
+    t.join(10)
+    assert not t.is_alive()
+    assert box["cancelled"] - asked < 1.0
+    assert not out.exists() and list(tmp_path.iterdir()) == []
+
+
+def test_bad_input_writes_nothing_and_logs_why(face_video, tmp_path):
+    silent = media.testsrc(tmp_path / "silent.mp4", 1.0, audio=False)
+    out = tmp_path / "o.mp4"
+    logs = tmp_path / "logs"
+    with pytest.raises(InputError) as err:
+        run_job(_spec(face_video, silent, out), log_folder=logs)
+    assert err.value.code == "no_audio"
+    assert not out.exists()
+    (log,) = logs.iterdir()
+    assert "no audio track" in log.read_text()
+
+
+def test_codec_container_mismatch_is_refused(face_video, speech, tmp_path):
+    with pytest.raises(InputError) as err:
+        run_job(_spec(face_video, speech, tmp_path / "o.webm", preset="final"))
+    assert err.value.code == "codec_container_mismatch"
+    assert ".mp4" in str(err.value)
+
+
+def test_no_face_passes_the_clip_through(speech, tmp_path, gen):
+    clip = media.testsrc(gen / "noface.mp4", 1.0)
+    result = run_job(_spec(clip, speech, tmp_path / "o.mp4", sync_mode="cut_off"))
+    assert result.face_id is None
+    assert any("No face" in w for w in result.warnings)
+    assert probe(result.output).video.duration_s == pytest.approx(1.0, abs=0.1)
+
+
+def test_refuses_to_overwrite_an_input(face_video, speech, tmp_path):
+    with pytest.raises(InputError) as err:
+        run_job(_spec(face_video, speech, face_video))
+    assert err.value.code == "bad_output"
