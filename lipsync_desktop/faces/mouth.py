@@ -42,3 +42,43 @@ def yaw_ratio(lm: np.ndarray) -> np.ndarray:
     mid = (left + right) / 2
     half = np.maximum(np.abs(right - left) / 2, 1e-6)
     return np.clip((lm[..., NOSE_TIP, 0] - mid) / half, -1, 1)
+
+
+def eye_frame(lm: np.ndarray) -> tuple[np.ndarray, np.ndarray, float]:
+    """Origin (mid-eyes), rotation (2x2, roll removed) and scale (IOD) of a face."""
+    a, b = lm[EYE_OUTER[0], :2], lm[EYE_OUTER[1], :2]
+    d = b - a
+    scale = float(np.hypot(*d)) or 1.0
+    c, s = d / scale
+    rot = np.array([[c, s], [-s, c]], np.float32)
+    return (a + b) / 2, rot, scale
+
+
+def lip_points_eye_frame(lm: np.ndarray) -> np.ndarray:
+    """The 40 lip points in the eye frame: origin mid-eyes, x along the eyes, unit IOD."""
+    origin, rot, scale = eye_frame(lm)
+    pts = lm[list(LIPS_OUTER + LIPS_INNER), :2] - origin
+    return (pts @ rot.T) / scale
+
+
+# points that do not move with the jaw or lips: used to align one frame's face to another's
+STABLE = (33, 133, 362, 263, 6, 168, 197, 195, 5, 4, 1, 2, 98, 327, 50, 280, 123, 352)
+# the region a new mouth may replace: jaw line from cheek to cheek, closed under the nose
+LOWER_FACE = (132, 58, 172, 136, 150, 149, 176, 148, 152, 377, 400, 378, 379, 365, 397, 288,
+              361, 425, 327, 2, 98, 205)
+
+
+def pitch_ratio(lm: np.ndarray) -> np.ndarray:
+    """Head nod estimate: nose tip's height below the eyes, in IOD units (eye frame)."""
+    mid = (lm[..., EYE_OUTER[0], :2] + lm[..., EYE_OUTER[1], :2]) / 2
+    d = lm[..., EYE_OUTER[1], :2] - lm[..., EYE_OUTER[0], :2]
+    n = np.linalg.norm(d, axis=-1)
+    # component of (nose - mid) perpendicular to the eye line
+    v = lm[..., NOSE_TIP, :2] - mid
+    return (v[..., 1] * d[..., 0] - v[..., 0] * d[..., 1]) / np.maximum(n, 1e-6) ** 2
+
+
+def roll_angle(lm: np.ndarray) -> np.ndarray:
+    """In-plane head tilt in radians."""
+    d = lm[..., EYE_OUTER[1], :2] - lm[..., EYE_OUTER[0], :2]
+    return np.arctan2(d[..., 1], d[..., 0])

@@ -1,0 +1,94 @@
+"""Speaker-independent audio features at video frame times (shared by training and use)."""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy.signal import get_window
+
+SAMPLE_RATE = 16000
+HOP = 160  # 10 ms
+N_FFT = 512
+N_MELS = 40
+# context read around each video frame, in 10 ms steps: 200 ms back, 120 ms ahead
+CONTEXT = tuple(range(-20, 13, 2))
+
+
+def _mel_filters(n_mels: int = N_MELS, fmin: float = 80.0, fmax: float = 7600.0) -> np.ndarray:
+    def hz_to_mel(f):
+        return 2595.0 * np.log10(1.0 + f / 700.0)
+
+    mels = np.linspace(hz_to_mel(fmin), hz_to_mel(fmax), n_mels + 2)
+    hz = 700.0 * (10 ** (mels / 2595.0) - 1.0)
+    bins = np.fft.rfftfreq(N_FFT, 1.0 / SAMPLE_RATE)
+    fb = np.zeros((n_mels, len(bins)), np.float32)
+    for m in range(n_mels):
+        lo, mid, hi = hz[m], hz[m + 1], hz[m + 2]
+        up = (bins - lo) / (mid - lo)
+        down = (hi - bins) / (hi - mid)
+        fb[m] = np.clip(np.minimum(up, down), 0, None)
+    return fb
+
+
+_FB = _mel_filters()
+_WINDOW = get_window("hann", N_FFT).astype(np.float32)
+
+
+def log_mel(audio: np.ndarray) -> np.ndarray:
+    """(n_steps, N_MELS + 1) log-mel energies and log total energy every 10 ms."""
+    audio = np.asarray(audio, np.float32)
+    pad = np.pad(audio, (N_FFT // 2, N_FFT // 2))
+    n = 1 + max(0, (len(pad) - N_FFT) // HOP)
+    idx = np.arange(N_FFT)[None, :] + HOP * np.arange(n)[:, None]
+    frames = pad[idx] * _WINDOW
+    power = np.abs(np.fft.rfft(frames, axis=1)) ** 2
+    mel = np.log(power @ _FB.T + 1e-8)
+    energy = np.log(power.sum(axis=1) + 1e-8)[:, None]
+    return np.concatenate([mel, energy], axis=1).astype(np.float32)
+
+
+def speech_mask(feats: np.ndarray, floor_db: float = 35.0) -> np.ndarray:
+    """Steps within ``floor_db`` of the utterance's loud parts (a simple, level-free VAD)."""
+    e = feats[:, -1] * (10 / np.log(10))  # dB
+    loud = np.percentile(e, 95)
+    noise = np.percentile(e, 10)
+    threshold = max(loud - floor_db, noise + 0.35 * (loud - noise))
+    return e > threshold
+
+
+def normalise(feats: np.ndarray) -> np.ndarray:
+    """Per-utterance normalisation on the speech steps (channel, level and speaker effects)."""
+    mask = speech_mask(feats)
+    ref = feats[mask] if mask.sum() > 10 else feats
+    mean, std = ref.mean(axis=0), ref.std(axis=0) + 1e-3
+    out = (feats - mean) / std
+    # keep loudness relative to the loud parts, so silence stays recognisable
+    e = feats[:, -1]
+    out[:, -1] = (e - np.percentile(e, 95)) / 5.0
+    return out.astype(np.float32)
+
+
+def frame_features(audio: np.ndarray, fps: float, n_frames: int) -> np.ndarray:
+    """(n_frames, len(CONTEXT) * (N_MELS + 1)) context-stacked features at each frame time."""
+    feats = normalise(log_mel(audio))
+    steps = len(feats)
+    centre = np.round(np.arange(n_frames) / fps * (SAMPLE_RATE / HOP)).astype(int)
+    idx = np.clip(centre[:, None] + np.array(CONTEXT)[None, :], 0, steps - 1)
+    stacked = feats[idx]  # (n_frames, context, dims)
+    # steps beyond the audio read as silence
+    outside = (centre[:, None] + np.array(CONTEXT)[None, :] >= steps) | \
+              (centre[:, None] + np.array(CONTEXT)[None, :] < 0)
+    if outside.any():
+        silence = np.zeros(feats.shape[1], np.float32)
+        silence[-1] = feats[:, -1].min()
+        stacked[outside] = silence
+    return stacked.reshape(n_frames, -1)
+
+
+def frame_speech(audio: np.ndarray, fps: float, n_frames: int) -> np.ndarray:
+    """True where a frame's 40 ms around it holds speech."""
+    mask = speech_mask(log_mel(audio)).astype(np.float32)
+    steps = len(mask)
+    centre = np.round(np.arange(n_frames) / fps * (SAMPLE_RATE / HOP)).astype(int)
+    idx = np.clip(centre[:, None] + np.arange(-2, 3)[None, :], 0, steps - 1)
+    inside = centre < steps
+    return (mask[idx].mean(axis=1) > 0.3) & inside

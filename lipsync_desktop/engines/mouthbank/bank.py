@@ -1,0 +1,111 @@
+"""The mouth bank: the clip's own lower faces at source resolution, with their shapes.
+
+It is the engine's compact index: a crop of the lower face per usable frame (not whole
+frames), under a memory budget; long clips keep an evenly spread subset.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from lipsync_desktop.faces import mouth
+from lipsync_desktop.faces.tracks import FaceTrack
+from lipsync_desktop.media.frames import FrameReader
+from lipsync_desktop.media.probe import VideoInfo
+from lipsync_desktop.progress import StageProgress
+
+MAX_YAW = 0.5  # about 45 degrees of head turn (see mouth.yaw_ratio)
+
+
+@dataclass
+class FrameShape:
+    """Per segment frame: landmarks and the measures selection needs (NaN when unusable)."""
+
+    landmarks: np.ndarray  # (n, 478, 2)
+    usable: np.ndarray  # (n,) bool
+    opening: np.ndarray
+    width: np.ndarray
+    yaw: np.ndarray
+    pitch: np.ndarray
+    roll: np.ndarray
+    iod: np.ndarray
+
+    @classmethod
+    def of_track(cls, track: FaceTrack, n_frames: int) -> "FrameShape":
+        lm = np.full((n_frames, 478, 2), np.nan, np.float32)
+        if track.landmarks is not None:
+            a, b = max(0, track.first), min(n_frames, track.last + 1)
+            lm[a:b] = track.landmarks[a - track.first:b - track.first, :, :2]
+            lm[a:b][track.state[a - track.first:b - track.first] == 0] = np.nan
+        ok = ~np.isnan(lm[:, 0, 0])
+        filled = np.where(ok[:, None, None], lm, 0.0)
+        yaw = np.where(ok, mouth.yaw_ratio(filled), np.nan)
+        usable = ok & (np.abs(np.nan_to_num(yaw, nan=9)) <= MAX_YAW)
+        return cls(lm, usable, np.where(ok, mouth.opening(filled), np.nan),
+                   np.where(ok, mouth.width(filled), np.nan), yaw,
+                   np.where(ok, mouth.pitch_ratio(filled), np.nan),
+                   np.where(ok, mouth.roll_angle(filled), np.nan),
+                   np.where(ok, mouth.iod(filled), np.nan))
+
+
+@dataclass
+class MouthBank:
+    """Lower-face crops of chosen segment frames."""
+
+    frames: list[int] = field(default_factory=list)  # segment frame index of each entry
+    crops: list[np.ndarray] = field(default_factory=list)
+    offsets: list[tuple[int, int]] = field(default_factory=list)  # crop's top-left in the frame
+
+    def index_of(self) -> dict[int, int]:
+        return {f: k for k, f in enumerate(self.frames)}
+
+    @property
+    def nbytes(self) -> int:
+        return sum(c.nbytes for c in self.crops)
+
+
+def lower_face_box(lm: np.ndarray, width: int, height: int, margin: float = 0.45) -> tuple[int, int, int, int]:
+    """Pixel box around the replaceable region, with a margin for warping and feathering."""
+    pts = lm[list(mouth.LOWER_FACE), :2]
+    pad = margin * float(mouth.iod(lm))
+    x0, y0 = pts.min(axis=0) - pad
+    x1, y1 = pts.max(axis=0) + pad
+    return (max(0, int(x0)), max(0, int(y0)), min(width, int(np.ceil(x1))),
+            min(height, int(np.ceil(y1))))
+
+
+def choose_bank_frames(shape: FrameShape, budget_bytes: int, width: int, height: int) -> np.ndarray:
+    """Usable frames to keep: all of them if they fit the budget, else an even spread."""
+    usable = np.flatnonzero(shape.usable)
+    if usable.size == 0:
+        return usable
+    boxes = [lower_face_box(shape.landmarks[i], width, height) for i in usable[:: max(1, usable.size // 20)]]
+    per_crop = np.mean([(b[2] - b[0]) * (b[3] - b[1]) * 3 for b in boxes])
+    cap = max(16, int(budget_bytes // max(per_crop, 1)))
+    if usable.size <= cap:
+        return usable
+    pick = np.linspace(0, usable.size - 1, cap).round().astype(int)
+    return usable[np.unique(pick)]
+
+
+def collect_bank(path: str, video: VideoInfo, segment_start: int, n_frames: int,
+                 shape: FrameShape, keep: np.ndarray, progress: StageProgress) -> MouthBank:
+    """Decode the segment once and keep the lower-face crop of each frame in ``keep``."""
+    bank = MouthBank()
+    wanted = np.zeros(n_frames, bool)
+    wanted[keep] = True
+    w, h = video.display_size
+    if not wanted.any():
+        return bank
+    last = int(keep.max())
+    with FrameReader(path, video, segment_start, last + 1) as reader:
+        for i, frame in enumerate(reader):
+            if wanted[i]:
+                x0, y0, x1, y1 = lower_face_box(shape.landmarks[i], w, h)
+                bank.frames.append(i)
+                bank.crops.append(frame[y0:y1, x0:x1].copy())
+                bank.offsets.append((x0, y0))
+            progress.tick(i + 1, last + 1)
+    return bank

@@ -1,0 +1,126 @@
+"""Putting a source lower face into the current frame: align, mask, colour-match, blend.
+
+Only pixels inside the feathered lower-face mask change; everything outside it is
+returned bit for bit.
+"""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+from lipsync_desktop.faces import mouth
+
+
+def fit_affine(src: np.ndarray, dst: np.ndarray) -> np.ndarray:
+    """Least-squares 2x3 affine transform taking ``src`` points onto ``dst`` points."""
+    n = len(src)
+    a = np.zeros((2 * n, 6))
+    a[0::2, 0:2], a[0::2, 2] = src, 1
+    a[1::2, 3:5], a[1::2, 5] = src, 1
+    sol, *_ = np.linalg.lstsq(a, dst.reshape(-1), rcond=None)
+    return sol.reshape(2, 3)
+
+
+def apply_affine(m: np.ndarray, pts: np.ndarray) -> np.ndarray:
+    return pts @ m[:, :2].T + m[:, 2]
+
+
+def region_mask(shape_hw: tuple[int, int], polygons: list[np.ndarray], feather_px: float) -> np.ndarray:
+    """Float alpha in [0, 1]: the convex hull of the polygons, feathered inwards and outwards."""
+    h, w = shape_hw
+    mask = np.zeros((h, w), np.uint8)
+    hull = cv2.convexHull(np.concatenate(polygons).astype(np.float32)).astype(np.int32)
+    cv2.fillConvexPoly(mask, hull, 255, lineType=cv2.LINE_AA)
+    # shrink by half the feather so the soft edge sits on the region's boundary
+    r = max(1, int(round(feather_px / 2)))
+    mask = cv2.erode(mask, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * r + 1, 2 * r + 1)))
+    sigma = max(0.5, feather_px / 2.5)
+    alpha = cv2.GaussianBlur(mask.astype(np.float32) / 255.0, (0, 0), sigma)
+    return alpha
+
+
+def match_colour(dst: np.ndarray, src: np.ndarray, alpha: np.ndarray) -> np.ndarray:
+    """Shift ``src``'s colour so the soft edge of the mask agrees with ``dst`` there."""
+    ring = (alpha > 0.05) & (alpha < 0.7)
+    if ring.sum() < 20:
+        return src
+    offset = dst[ring].astype(np.float32).mean(axis=0) - src[ring].astype(np.float32).mean(axis=0)
+    return np.clip(src.astype(np.float32) + offset, 0, 255)
+
+
+def _pyramid_blend(a: np.ndarray, b: np.ndarray, alpha: np.ndarray, levels: int) -> np.ndarray:
+    """Multiband (Laplacian pyramid) blend of b over a with weights alpha."""
+    ga = [a.astype(np.float32)]
+    gb = [b.astype(np.float32)]
+    gm = [alpha.astype(np.float32)]
+    for _ in range(levels):
+        if min(ga[-1].shape[:2]) < 16:
+            break
+        ga.append(cv2.pyrDown(ga[-1]))
+        gb.append(cv2.pyrDown(gb[-1]))
+        gm.append(cv2.pyrDown(gm[-1]))
+    out = None
+    for i in range(len(ga) - 1, -1, -1):
+        if i == len(ga) - 1:
+            la, lb = ga[i], gb[i]
+        else:
+            size = (ga[i].shape[1], ga[i].shape[0])
+            la = ga[i] - cv2.pyrUp(ga[i + 1], dstsize=size)
+            lb = gb[i] - cv2.pyrUp(gb[i + 1], dstsize=size)
+        m = gm[i][..., None]
+        level = la * (1 - m) + lb * m
+        if out is None:
+            out = level
+        else:
+            out = cv2.pyrUp(out, dstsize=(level.shape[1], level.shape[0])) + level
+    return out
+
+
+def composite(frame: np.ndarray, lm_dst: np.ndarray, crop: np.ndarray, crop_offset: tuple[int, int],
+              lm_src: np.ndarray, weight: float, multiband: bool, feather: float = 0.18,
+              interpolation: int = cv2.INTER_CUBIC) -> np.ndarray:
+    """Return ``frame`` with the lower face from ``crop`` (a crop of another frame of the
+    same face whose full-frame landmarks are ``lm_src``) aligned onto ``lm_dst``."""
+    h, w = frame.shape[:2]
+    stable = list(mouth.STABLE)
+    m = fit_affine(lm_src[stable, :2].astype(np.float64), lm_dst[stable, :2].astype(np.float64))
+    region = list(mouth.LOWER_FACE)
+    dst_poly = lm_dst[region, :2]
+    src_poly = apply_affine(m, lm_src[region, :2])
+    iod = float(mouth.iod(lm_dst))
+    pad = 0.35 * iod
+    pts = np.concatenate([dst_poly, src_poly])
+    x0, y0 = np.maximum(0, np.floor(pts.min(axis=0) - pad)).astype(int)
+    x1, y1 = np.minimum([w, h], np.ceil(pts.max(axis=0) + pad)).astype(int)
+    if x1 - x0 < 8 or y1 - y0 < 8:
+        return frame
+    rw, rh = x1 - x0, y1 - y0
+    # crop pixel -> source frame -> destination frame -> ROI
+    ox, oy = crop_offset
+    mc = m.copy()
+    mc[:, 2] = m[:, :2] @ np.array([ox, oy]) + m[:, 2] - np.array([x0, y0])
+    warped = cv2.warpAffine(crop, mc, (rw, rh), flags=interpolation, borderMode=cv2.BORDER_REFLECT)
+    cover = cv2.warpAffine(np.full(crop.shape[:2], 255, np.uint8), mc, (rw, rh),
+                           flags=cv2.INTER_NEAREST, borderValue=0)
+    feather_px = feather * iod
+    alpha = region_mask((rh, rw), [dst_poly - [x0, y0], src_poly - [x0, y0]], feather_px)
+    # never use pixels the crop does not cover (fade out well inside its edge)
+    r = max(1, int(feather_px))
+    cover = cv2.erode(cover, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * r + 1, 2 * r + 1)))
+    alpha *= cv2.GaussianBlur(cover.astype(np.float32) / 255.0, (0, 0), max(0.5, r / 2))
+    alpha *= float(weight)
+    roi = frame[y0:y1, x0:x1]
+    warped = match_colour(roi, warped, alpha)
+    if multiband:
+        blended = _pyramid_blend(roi, warped, alpha, 4)
+    else:
+        a = alpha[..., None]
+        blended = roi.astype(np.float32) * (1 - a) + warped * a
+    out = frame.copy()
+    region_out = np.clip(blended + 0.5, 0, 255).astype(np.uint8)
+    # outside the mask the frame stays bit-exact (multiband can ripple slightly)
+    untouched = alpha < 1e-3
+    region_out[untouched] = roi[untouched]
+    out[y0:y1, x0:x1] = region_out
+    return out

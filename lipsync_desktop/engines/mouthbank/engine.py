@@ -1,0 +1,123 @@
+"""MouthBankEngine: the default engine (real pixels of the same person, driven by audio)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+from lipsync_desktop.engines.base import Engine, EngineContext
+from lipsync_desktop.engines.mouthbank.audio_model import load_model, mouth_targets
+from lipsync_desktop.engines.mouthbank.bank import (FrameShape, MouthBank, choose_bank_frames,
+                                                    collect_bank)
+from lipsync_desktop.engines.mouthbank.composite import composite
+from lipsync_desktop.engines.mouthbank.select import SelectionWeights, select_sources
+
+
+@dataclass(frozen=True)
+class TierSettings:
+    candidates: int
+    multiband: bool
+    interpolation: int
+    bank_budget_bytes: int
+
+
+TIER_SETTINGS = {
+    "draft": TierSettings(8, False, cv2.INTER_CUBIC, 128 * 1024**2),
+    "final": TierSettings(32, True, cv2.INTER_LANCZOS4, 384 * 1024**2),
+}
+LEAD_FRAMES = 1.0  # mouths move ahead of the sound they make
+FADE_FRAMES = 9  # ramp in/out where the face becomes unusable
+
+
+def opening_targets(score: np.ndarray, speech: np.ndarray, person_open: np.ndarray) -> np.ndarray:
+    """Map relative scores onto this person's own openings by quantiles.
+
+    Speech frames spread over the person's range by the rank of their score; silence
+    gets the person's closed mouth."""
+    ref = np.sort(person_open[~np.isnan(person_open)])
+    if ref.size == 0:
+        return np.zeros_like(score)
+
+    def q(p):
+        return np.interp(p, np.linspace(0, 1, ref.size), ref)
+
+    out = np.full(score.shape, q(0.02), np.float32)
+    idx = np.flatnonzero(speech)
+    if idx.size:
+        ranks = np.argsort(np.argsort(score[idx])) / max(idx.size - 1, 1)
+        out[idx] = q(0.08 + 0.9 * ranks)
+    # a light centred smoothing: mouths do not teleport, and it adds no lag
+    return np.convolve(np.pad(out, 1, mode="edge"), [0.25, 0.5, 0.25], mode="valid").astype(np.float32)
+
+
+def fade_weights(ok: np.ndarray, width: int = FADE_FRAMES) -> np.ndarray:
+    """1 where the face is usable, easing to 0 over ``width`` frames next to unusable ones."""
+    w = ok.astype(np.float32)
+    if w.all() or not w.any():
+        return w
+    kernel = np.ones(width, np.float32) / width
+    eased = np.convolve(np.pad(w, width // 2, mode="edge"), kernel, mode="valid")
+    return np.minimum(w, np.clip(2 * eased - 1, 0, 1))
+
+
+class MouthBankEngine(Engine):
+    key = "mouthbank"
+
+    def prepare(self, ctx: EngineContext) -> None:
+        self.settings = TIER_SETTINGS[ctx.tier]
+        self.ctx = ctx
+        n_out = len(ctx.source_plan)
+        model = load_model()
+        ctx.log.info("mouthbank: audio model %s (sha256 %s), tier %s", model.meta.get("kind"),
+                     model.sha256[:12], ctx.tier)
+        self.shape = FrameShape.of_track(ctx.track, ctx.segment_frames)
+        targets = mouth_targets(ctx.audio, ctx.fps, n_out, LEAD_FRAMES, model)
+        self.target = opening_targets(targets.score, targets.speech,
+                                      self.shape.opening[self.shape.usable])
+        w, h = ctx.video.display_size
+        keep = choose_bank_frames(self.shape, self.settings.bank_budget_bytes, w, h)
+        ctx.progress.start("engine", ctx.segment_frames, "collecting the clip's mouths")
+        self.bank: MouthBank = collect_bank(ctx.video_path, ctx.video, ctx.segment_start,
+                                            ctx.segment_frames, self.shape, keep, ctx.progress)
+        bank_frames = np.array(self.bank.frames, int)
+        weights = SelectionWeights(k=self.settings.candidates)
+        self.path = select_sources(self.target, ctx.source_plan, bank_frames, self.shape.opening,
+                                   self.shape.yaw, self.shape.pitch, self.shape.roll, weights)
+        ok = ctx.driven & self.shape.usable[ctx.source_plan] & (self.path >= 0)
+        self.weight = fade_weights(ok)
+        chosen = bank_frames[self.path[self.path >= 0]] if bank_frames.size else bank_frames
+        self._stats = {
+            "bank_frames": len(bank_frames),
+            "bank_mb": round(self.bank.nbytes / 1024**2, 1),
+            "speech_frames": int(targets.speech.sum()),
+            "switches": int(np.sum(np.diff(chosen) != np.diff(ctx.source_plan[self.path >= 0])))
+            if chosen.size > 1 else 0,
+            "mean_target_error": float(np.nanmean(np.abs(
+                self.shape.opening[chosen] - self.target[self.path >= 0]))) if chosen.size else None,
+            "rendered": 0,
+            "unchanged": 0,
+        }
+        ctx.log.info("mouthbank: %s", self._stats)
+
+    def render(self, out_index: int, src_index: int, frame: np.ndarray) -> np.ndarray:
+        pos = int(self.path[out_index])
+        weight = float(self.weight[out_index])
+        if pos < 0 or weight <= 0.0:
+            self._stats["unchanged"] += 1
+            return frame
+        src_frame = self.bank.frames[pos]
+        if src_frame == src_index:  # its own mouth already fits: leave the pixels alone
+            self._stats["unchanged"] += 1
+            return frame
+        self._stats["rendered"] += 1
+        return composite(frame, self.shape.landmarks[src_index], self.bank.crops[pos],
+                         self.bank.offsets[pos], self.shape.landmarks[src_frame], weight,
+                         self.settings.multiband, interpolation=self.settings.interpolation)
+
+    def stats(self) -> dict:
+        return dict(self._stats)
+
+    def close(self) -> None:
+        self.bank = MouthBank()

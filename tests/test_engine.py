@@ -1,0 +1,113 @@
+"""The built-in engine's parts on self-contained media."""
+
+import numpy as np
+import pytest
+
+from lipsync_desktop.engines.mouthbank.audio_model import load_model, mouth_targets
+from lipsync_desktop.engines.mouthbank.composite import composite, fit_affine
+from lipsync_desktop.engines.mouthbank.engine import fade_weights, opening_targets
+from lipsync_desktop.engines.mouthbank.select import SelectionWeights, select_sources
+from lipsync_desktop.job import JobSpec, run_job
+from lipsync_desktop.media.audio import decode_audio
+from tests import media
+
+
+def test_model_ships_with_attribution():
+    model = load_model()
+    assert "GRID" in model.meta["attribution"]
+    assert model.meta["r_unseen_speakers"] > 0.3
+
+
+def test_silence_gives_closed_targets_and_speech_moves(speech):
+    audio = decode_audio(str(speech))
+    silent = np.zeros(16000 * 2, np.float32)
+    t_sil = mouth_targets(silent, 25, 50)
+    assert not t_sil.speech.any()
+    t = mouth_targets(audio, 25, 75)
+    # the generated "speech" pauses from 1.5 s to 2.0 s of every 2 s
+    assert t.speech[5:30].mean() > 0.6
+    assert t.speech[40:48].mean() < 0.2
+    person = np.linspace(0.02, 0.4, 100)
+    target = opening_targets(t.score, t.speech, person)
+    closed = opening_targets(t_sil.score, t_sil.speech, person)
+    assert np.allclose(closed, closed[0]) and closed[0] < 0.05
+    assert target[40:48].max() < 0.07  # pause: closed
+    assert target[5:30].max() > 0.2 and target[5:30].std() > 0.03  # speech: opens and moves
+
+
+def test_selection_follows_targets_and_prefers_runs():
+    n_src = 60
+    opening = 0.2 + 0.15 * np.sin(np.arange(n_src) / 4.0)  # the clip's mouth opens and closes
+    zeros = np.zeros(n_src)
+    bank = np.arange(n_src)
+    source = np.arange(40) % n_src
+    target = opening[10:50]  # asking for the motion of frames 10..49
+    path = select_sources(target, source, bank, opening, zeros, zeros, zeros, SelectionWeights(k=8))
+    chosen = bank[path]
+    assert np.abs(opening[chosen] - target).mean() < 0.02
+    # runs of consecutive source frames, not a new source every frame
+    assert np.mean(np.diff(chosen) == 1) > 0.8
+
+
+def test_selection_avoids_other_head_poses():
+    opening = np.array([0.1, 0.3, 0.3])
+    yaw = np.array([0.0, 0.4, 0.0])  # frame 1 is the right shape but the head is turned
+    zeros = np.zeros(3)
+    path = select_sources(np.array([0.3]), np.array([0]), np.arange(3), opening, yaw, zeros,
+                          zeros, SelectionWeights(k=3))
+    assert path[0] == 2
+
+
+def test_fade_weights_ease_in_and_out():
+    ok = np.array([1] * 20 + [0] * 5 + [1] * 20, bool)
+    w = fade_weights(ok)
+    assert w[0] == 1 and w[22] == 0
+    assert 0 < w[19] < 1 and 0 < w[25] < 1
+    assert np.all(np.diff(w[10:23]) <= 1e-6)
+
+
+def _fake_landmarks(shift_y=0.0):
+    """A plausible 478-point face: a grid of points with eyes, nose and jaw where needed."""
+    rng = np.random.default_rng(0)
+    lm = np.zeros((478, 2), np.float32)
+    lm[:] = rng.uniform([120, 80], [200, 200], (478, 2))
+    lm[33], lm[263] = (130, 100), (190, 100)
+    lm[1] = (160, 130)
+    return lm + [0, shift_y]
+
+
+def test_blend_leaves_pixels_outside_the_mask_untouched():
+    rng = np.random.default_rng(1)
+    frame = rng.integers(0, 255, (300, 320, 3), np.uint8)
+    other = rng.integers(0, 255, (300, 320, 3), np.uint8)
+    lm = _fake_landmarks()
+    out = composite(frame, lm, other, (0, 0), lm, 1.0, multiband=True)
+    changed = np.any(out != frame, axis=2)
+    assert changed.any()
+    ys, xs = np.nonzero(changed)
+    from lipsync_desktop.faces import mouth
+
+    region = lm[list(mouth.LOWER_FACE)]
+    pad = 0.35 * 60 + 2
+    assert xs.min() >= region[:, 0].min() - pad and xs.max() <= region[:, 0].max() + pad
+    assert ys.min() >= region[:, 1].min() - pad and ys.max() <= region[:, 1].max() + pad
+    # far from the face nothing moves at all
+    assert np.array_equal(out[:60], frame[:60]) and np.array_equal(out[:, :90], frame[:, :90])
+
+
+def test_affine_fit_recovers_a_transform():
+    pts = np.random.default_rng(2).uniform(0, 100, (20, 2))
+    m = np.array([[1.1, 0.1, 5.0], [-0.05, 0.95, -3.0]])
+    moved = pts @ m[:, :2].T + m[:, 2]
+    assert np.allclose(fit_affine(pts, moved), m, atol=1e-6)
+
+
+@pytest.mark.parametrize("tier", ["draft", "final"])
+def test_engine_is_deterministic_and_changes_only_the_face(tier, face_video, speech, tmp_path):
+    outs = []
+    for k in range(2):
+        out = tmp_path / f"{tier}_{k}.mp4"
+        result = run_job(JobSpec(str(face_video), str(speech), str(out), tier=tier))
+        assert result.face_id == 0
+        outs.append(media.decode_frames(out))
+    assert np.array_equal(outs[0], outs[1])
