@@ -10,7 +10,7 @@ import numpy as np
 
 from lipsync_desktop.errors import InputError
 from lipsync_desktop.faces import mouth
-from lipsync_desktop.faces.detect import FaceDetector
+from lipsync_desktop.faces.detect import Detection, FaceDetector
 from lipsync_desktop.faces.tracks import MISSING, FaceTrack, FaceTracker
 from lipsync_desktop.media.frames import FrameReader
 from lipsync_desktop.media.probe import VideoInfo
@@ -51,19 +51,48 @@ class FaceAnalysis:
         return out
 
 
+def _box_from_landmarks(lm: np.ndarray, width: int, height: int) -> np.ndarray:
+    """A detector-like box (brows to chin) from the previous frame's landmarks."""
+    x0, y0 = lm[:, 0].min(), lm[:, 1].min()
+    x1, y1 = lm[:, 0].max(), lm[:, 1].max()
+    return np.array([max(0, x0), max(0, y0), min(width, x1), min(height, y1)], np.float32)
+
+
 def analyze_faces(path: str, video: VideoInfo, start: int = 0, count: int | None = None,
-                  progress: StageProgress | None = None, landmarks: bool = True) -> FaceAnalysis:
-    """Run detection (+ landmarks) on every frame of the range and link faces into tracks."""
+                  progress: StageProgress | None = None, landmarks: bool = True,
+                  detect_every: int = 5) -> FaceAnalysis:
+    """Run detection (+ landmarks) on every frame of the range and link faces into tracks.
+
+    The full-range detector runs every ``detect_every`` frames (and whenever a face is
+    lost); in between, each face's box comes from its landmarks in the previous frame.
+    """
     total = count if count is not None else max(video.frame_count - start, 1)
     tracker = FaceTracker(video.fps)
     n = 0
+    previous: list[Detection] = []
     with FaceDetector(landmarks=landmarks) as detector, \
             FrameReader(path, video, start, count) as reader:
         for frame in reader:
-            detections = detector.detect(frame)
-            for d in detections:
-                d.landmarks = detector.landmarks(frame, d.box)
+            h, w = frame.shape[:2]
+            tracked = [d for d in previous if d.landmarks is not None]
+            detections: list[Detection] = []
+            if landmarks and tracked and n % detect_every and len(tracked) == len(previous):
+                for d in tracked:
+                    box = _box_from_landmarks(d.landmarks, w, h)
+                    lm = detector.landmarks(frame, box)
+                    if lm is None:
+                        detections = []
+                        break
+                    detections.append(Detection(box=_box_from_landmarks(lm, w, h),
+                                                score=d.score, landmarks=lm))
+            if not detections:
+                detections = detector.detect(frame)
+                for d in detections:
+                    d.landmarks = detector.landmarks(frame, d.box)
+                    if d.landmarks is not None:
+                        d.box = _box_from_landmarks(d.landmarks, w, h)
             tracker.update(n, detections, frame)
+            previous = detections
             n += 1
             if progress:
                 progress.tick(n, max(total, n))

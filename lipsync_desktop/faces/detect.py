@@ -54,7 +54,7 @@ class FaceDetector:
         h, w = frame.shape[:2]
         scale = min(1.0, DETECT_MAX_SIDE / max(h, w))
         small = frame if scale == 1.0 else cv2.resize(
-            frame, (int(round(w * scale)), int(round(h * scale))), interpolation=cv2.INTER_AREA)
+            frame, (int(round(w * scale)), int(round(h * scale))), interpolation=cv2.INTER_LINEAR)
         result = self._det.process(small)
         out = []
         for d in result.detections or []:

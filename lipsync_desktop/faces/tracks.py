@@ -13,7 +13,6 @@ from dataclasses import dataclass, field
 import cv2
 import numpy as np
 from scipy.optimize import linear_sum_assignment
-from scipy.signal import savgol_filter
 
 from lipsync_desktop.faces.detect import Detection
 
@@ -271,6 +270,8 @@ def _interpolate_gaps(values: np.ndarray, state: np.ndarray, max_gap: int, mark:
 
 def _smooth(values: np.ndarray, window: int = 5) -> None:
     """Centred Savitzky-Golay smoothing of each valid run, in place (no lag)."""
+    from scipy.signal import savgol_filter  # imported here: scipy.signal is slow to import
+
     valid = ~np.isnan(values[:, 0])
     for a, b in _runs(valid):
         if b - a >= window:

@@ -6,6 +6,7 @@ Frames are RGB ``uint8`` arrays of shape (height, width, 3) in display orientati
 
 from __future__ import annotations
 
+import queue
 import subprocess
 import threading
 from collections.abc import Iterator, Sequence
@@ -16,6 +17,8 @@ import numpy as np
 from lipsync_desktop.errors import MediaToolError
 from lipsync_desktop.media.ffmpeg_tools import CHILD, ffmpeg_exe, tail
 from lipsync_desktop.media.probe import VideoInfo
+
+PREFETCH = 4  # frames decoded ahead of use (and queued for the encoder)
 
 # swscale's names for the YUV matrices
 _MATRIX = {"bt709": "bt709", "bt470bg": "bt601", "smpte170m": "smpte170m", "fcc": "fcc",
@@ -86,7 +89,7 @@ class FrameReader:
             filters.append(f"fps={video.fps_fraction}")
         size = f":w={self.width}:h={self.height}" if scale_to else ""
         filters.append(f"scale=in_color_matrix={color.sws_matrix}:in_range={color.range}{size}"
-                       ":flags=bicubic+accurate_rnd+full_chroma_int")
+                       ":flags=bicubic+full_chroma_int")
         filters.append("format=rgb24")
         cmd = [ffmpeg_exe(), "-hide_banner", "-nostdin", "-v", "error"]
         if start > 0:
@@ -100,31 +103,55 @@ class FrameReader:
                                       stderr=subprocess.PIPE, bufsize=self._frame_bytes, **CHILD)
         self._err = _Stderr(self._proc.stderr)
         self._err.start()
+        self._frames: queue.Queue = queue.Queue(maxsize=PREFETCH)
+
+    def _read_all(self, out: queue.Queue) -> None:
+        """Reader thread: pull whole frames off the pipe (decoding overlaps our work)."""
+        shape = (self.height, self.width, 3)
+        stream = self._proc.stdout
+        n = 0
+        try:
+            while self.count is None or n < self.count:
+                buf = bytearray(self._frame_bytes)
+                view = memoryview(buf)
+                got = 0
+                while got < self._frame_bytes:
+                    k = stream.readinto(view[got:])
+                    if not k:
+                        break
+                    got += k
+                if got < self._frame_bytes:
+                    break
+                n += 1
+                out.put(np.frombuffer(buf, np.uint8).reshape(shape))
+        except (OSError, ValueError):
+            pass  # the pipe was closed under us: close() was called
+        finally:
+            out.put(None)
 
     def __iter__(self) -> Iterator[np.ndarray]:
-        buf_shape = (self.height, self.width, 3)
-        n = 0
-        out = self._proc.stdout
-        while self.count is None or n < self.count:
-            buf = bytearray(self._frame_bytes)
-            view = memoryview(buf)
-            got = 0
-            while got < self._frame_bytes:
-                k = out.readinto(view[got:])
-                if not k:
-                    break
-                got += k
-            if got < self._frame_bytes:
+        frames = self._frames
+        thread = threading.Thread(target=self._read_all, args=(frames,), daemon=True)
+        thread.start()
+        while True:
+            frame = frames.get()
+            if frame is None:
                 break
-            n += 1
-            yield np.frombuffer(buf, np.uint8).reshape(buf_shape)
+            yield frame
+        thread.join()
         rc = self._proc.wait()
         self._err.join(timeout=2)
         if rc != 0:
             raise MediaToolError(f"Decoding {self.video.codec} video failed: {tail(self._err.text)}")
 
     def close(self) -> None:
+        """Stop decoding; frees the reader thread if the consumer stopped early."""
         _terminate(self._proc)
+        try:
+            while True:
+                self._frames.get_nowait()
+        except queue.Empty:
+            pass
 
     def __enter__(self) -> "FrameReader":
         return self
@@ -204,7 +231,7 @@ class FrameWriter:
         if audio_path:
             cmd += ["-map", "1:a:0", *(audio_args or ["-c:a", "aac", "-b:a", "320k"])]
         cmd += ["-vf", f"scale=out_color_matrix={color.sws_matrix}:out_range={color.range}"
-                       f":flags=bicubic+accurate_rnd+full_chroma_int,format={pix_fmt}",
+                       f":flags=bicubic+full_chroma_int,format={pix_fmt}",
                 *video_args, "-pix_fmt", pix_fmt, "-color_range", color.range,
                 "-colorspace", color.matrix]
         if color.primaries:
@@ -219,27 +246,51 @@ class FrameWriter:
                                       stderr=subprocess.PIPE, **CHILD)
         self._err = _Stderr(self._proc.stderr)
         self._err.start()
+        self._failure: BaseException | None = None
+        self._queue: queue.Queue = queue.Queue(maxsize=PREFETCH)
+        self._thread = threading.Thread(target=self._write_all, daemon=True)
+        self._thread.start()
+
+    def _write_all(self) -> None:
+        """Writer thread: feed queued frames to ffmpeg (encoding overlaps our work)."""
+        try:
+            while True:
+                frame = self._queue.get()
+                if frame is None:
+                    break
+                self._proc.stdin.write(frame.data)
+        except (BrokenPipeError, OSError, ValueError) as exc:
+            self._failure = exc
+            while self._queue.get() is not None:  # drain so producers never block
+                pass
 
     def write(self, frame: np.ndarray) -> None:
         if frame.shape != self._shape or frame.dtype != np.uint8:
             raise ValueError(f"frame {frame.shape} {frame.dtype} does not match {self._shape} uint8")
-        try:
-            self._proc.stdin.write(np.ascontiguousarray(frame).data)
-        except BrokenPipeError as exc:
+        if self._failure is not None:
             self._proc.wait()
-            raise MediaToolError(f"Encoding failed: {tail(self._err.text)}") from exc
+            raise MediaToolError(f"Encoding failed: {tail(self._err.text)}")
+        self._queue.put(np.ascontiguousarray(frame))
         self.frames_written += 1
 
     def finish(self) -> None:
         """Flush and wait for ffmpeg; raise with its log if it failed."""
+        self._queue.put(None)
+        self._thread.join()
         try:
             self._proc.stdin.close()
-        except BrokenPipeError:
+        except (BrokenPipeError, OSError):
             pass
         rc = self._proc.wait()
         self._err.join(timeout=2)
-        if rc != 0:
+        if rc != 0 or self._failure is not None:
             raise MediaToolError(f"Encoding failed (ffmpeg exit {rc}): {tail(self._err.text)}")
 
     def abort(self) -> None:
+        """Stop at once (cancel or error): kill ffmpeg and release the writer thread."""
         _terminate(self._proc)
+        try:
+            self._queue.put(None, timeout=2)
+        except queue.Full:
+            pass
+        self._thread.join(timeout=2)

@@ -57,14 +57,15 @@ def _augment(audio: np.ndarray, y: np.ndarray, fps: float, rng: np.random.Genera
     return audio, y
 
 
-def load(cache: Path, prefixes: tuple[str, ...], augment: int, seed: int = 0):
+def load(cache: Path, prefixes: tuple[str, ...], augment: int, seed: int = 0,
+         measure: str = "opening"):
     rng = np.random.default_rng(seed)
     xs, ys = [], []
     for f in sorted(cache.glob("*.npz")):
         if not f.name.startswith(prefixes):
             continue
         d = np.load(f)
-        y = _target(d["opening"])
+        y = _target(d[measure])
         if y is None:
             continue
         audio, fps = d["audio"], float(d["fps"])
@@ -75,18 +76,41 @@ def load(cache: Path, prefixes: tuple[str, ...], augment: int, seed: int = 0):
     return xs, ys
 
 
-def fit_ridge(xs, ys, lam: float):
-    x = np.concatenate(xs).astype(np.float64)
-    y = np.concatenate(ys).astype(np.float64)
+def _stack(xs, ys):
+    x = np.concatenate(xs).astype(np.float32)
+    y = np.concatenate(ys).astype(np.float32)
     mean, std = x.mean(axis=0), x.std(axis=0) + 1e-6
-    z = (x - mean) / std
+    return (x - mean) / std, y, mean, std
+
+
+def fit_ridge(xs, ys, lam: float) -> dict:
+    z, y, mean, std = _stack(xs, ys)
+    z = z.astype(np.float64)
     w = np.linalg.solve(z.T @ z + lam * np.eye(z.shape[1]), z.T @ (y - y.mean()))
-    return {"mean": mean.astype(np.float32), "std": std.astype(np.float32),
-            "w": w.astype(np.float32), "b": np.float32(y.mean())}
+    return {"mean": mean, "std": std, "w0": w[:, None].astype(np.float32),
+            "b0": np.array([y.mean()], np.float32), "layers": 1}
+
+
+def fit_mlp(xs, ys, hidden: int, alpha: float, seed: int = 0) -> dict:
+    """A one-hidden-layer ReLU network (scikit-learn, used only for training)."""
+    from sklearn.neural_network import MLPRegressor
+
+    z, y, mean, std = _stack(xs, ys)
+    net = MLPRegressor(hidden_layer_sizes=(hidden,), alpha=alpha, batch_size=512, learning_rate_init=1e-3,
+                       max_iter=40, early_stopping=True, n_iter_no_change=5, random_state=seed)
+    net.fit(z, y)
+    return {"mean": mean, "std": std, "layers": 2,
+            "w0": net.coefs_[0].astype(np.float32), "b0": net.intercepts_[0].astype(np.float32),
+            "w1": net.coefs_[1].astype(np.float32), "b1": net.intercepts_[1].astype(np.float32)}
 
 
 def predict(model: dict, x: np.ndarray) -> np.ndarray:
-    return ((x - model["mean"]) / model["std"]) @ model["w"] + model["b"]
+    h = (x - model["mean"]) / model["std"]
+    for k in range(model["layers"]):
+        h = h @ model[f"w{k}"] + model[f"b{k}"]
+        if k < model["layers"] - 1:
+            h = np.maximum(h, 0)
+    return h.reshape(len(x))
 
 
 def mean_r(model: dict, xs, ys) -> float:
@@ -98,30 +122,46 @@ def mean_r(model: dict, xs, ys) -> float:
     return float(np.mean(rs)) if rs else float("nan")
 
 
+MODELS = Path(__file__).resolve().parents[1] / "models"
+
+
 def main(argv: list[str]) -> int:
     cache = Path(argv[0])
-    out = Path(argv[1]) if len(argv) > 1 else \
-        Path(__file__).resolve().parents[1] / "models" / "audio2mouth.npz"
-    train_x, train_y = load(cache, ("s1__",), augment=2)
-    val_x, val_y = load(cache, ("s4__", "others__"), augment=0)
-    print(f"train clips {len(train_x)} (with augmentation), validation clips {len(val_x)}")
+    for measure, name in (("opening", "audio2mouth.npz"), ("width", "audio2width.npz")):
+        out = (Path(argv[1]) if len(argv) > 1 else MODELS) / name
+        print(f"== {measure} -> {out}")
+        train(cache, measure, out)
+    return 0
+
+
+def train(cache: Path, measure: str, out: Path) -> None:
+    train_x, train_y = load(cache, ("s1__", "s4__"), augment=2, measure=measure)
+    val_x, val_y = load(cache, ("others__",), augment=0, measure=measure)
+    print(f"train clips {len(train_x)} (with augmentation), validation clips {len(val_x)} "
+          "(speakers not in training)", flush=True)
+    candidates = []
+    for lam in (100.0, 1000.0, 10000.0):
+        candidates.append((f"ridge lambda={lam:g}", fit_ridge(train_x, train_y, lam)))
+    for hidden, alpha in ((64, 1e-2), (128, 1e-1)):
+        candidates.append((f"mlp hidden={hidden} alpha={alpha:g}",
+                           fit_mlp(train_x, train_y, hidden, alpha)))
     best = None
-    for lam in (10.0, 100.0, 1000.0, 10000.0):
-        model = fit_ridge(train_x, train_y, lam)
+    for name, model in candidates:
         r_val = mean_r(model, val_x, val_y)
-        print(f"lambda {lam:g}: r train {mean_r(model, train_x[:200], train_y[:200]):.3f}, "
-              f"r unseen speakers {r_val:.3f}")
+        print(f"{name}: r train {mean_r(model, train_x[:200], train_y[:200]):.3f}, "
+              f"r unseen speakers {r_val:.3f}", flush=True)
         if best is None or r_val > best[0]:
-            best = (r_val, lam, model)
-    r_val, lam, model = best
-    meta = {"kind": "ridge", "context": list(af.CONTEXT), "n_mels": af.N_MELS,
-            "lambda": lam, "r_unseen_speakers": round(r_val, 4),
+            best = (r_val, name, model)
+    r_val, name, model = best
+    meta = {"kind": name, "measure": measure, "layers": model["layers"],
+            "context": list(af.CONTEXT),
+            "n_mels": af.N_MELS, "r_unseen_speakers": round(r_val, 4),
             "train_clips": len(train_x), "validation_clips": len(val_x),
             "attribution": ATTRIBUTION}
-    np.savez_compressed(out, **model, meta=json.dumps(meta))
-    print(json.dumps(meta, indent=2))
+    arrays = {k: v for k, v in model.items() if k != "layers"}
+    np.savez_compressed(out, **arrays, meta=json.dumps(meta))
+    print(json.dumps({k: v for k, v in meta.items() if k != "context"}, indent=2))
     print(f"wrote {out}")
-    return 0
 
 
 if __name__ == "__main__":

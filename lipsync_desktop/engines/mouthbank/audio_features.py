@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import numpy as np
-from scipy.signal import get_window
 
 SAMPLE_RATE = 16000
 HOP = 160  # 10 ms
@@ -30,7 +29,7 @@ def _mel_filters(n_mels: int = N_MELS, fmin: float = 80.0, fmax: float = 7600.0)
 
 
 _FB = _mel_filters()
-_WINDOW = get_window("hann", N_FFT).astype(np.float32)
+_WINDOW = (0.5 - 0.5 * np.cos(2 * np.pi * np.arange(N_FFT) / N_FFT)).astype(np.float32)  # periodic Hann
 
 
 def log_mel(audio: np.ndarray) -> np.ndarray:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+import cv2
 import numpy as np
 
 from lipsync_desktop.faces import mouth
@@ -57,6 +58,7 @@ class MouthBank:
     frames: list[int] = field(default_factory=list)  # segment frame index of each entry
     crops: list[np.ndarray] = field(default_factory=list)
     offsets: list[tuple[int, int]] = field(default_factory=list)  # crop's top-left in the frame
+    sharpness: list[float] = field(default_factory=list)  # detail around the lips
 
     def index_of(self) -> dict[int, int]:
         return {f: k for k, f in enumerate(self.frames)}
@@ -74,6 +76,20 @@ def lower_face_box(lm: np.ndarray, width: int, height: int, margin: float = 0.45
     x1, y1 = pts.max(axis=0) + pad
     return (max(0, int(x0)), max(0, int(y0)), min(width, int(np.ceil(x1))),
             min(height, int(np.ceil(y1))))
+
+
+def lip_sharpness(img: np.ndarray, lm: np.ndarray) -> float:
+    """Laplacian variance of the grey lip region (motion blur and soft focus score low)."""
+    pts = lm[list(mouth.LIPS_OUTER), :2]
+    (x0, y0), (x1, y1) = pts.min(axis=0), pts.max(axis=0)
+    px, py = 0.2 * (x1 - x0), 0.3 * (y1 - y0)
+    h, w = img.shape[:2]
+    a, b = max(0, int(y0 - py)), min(h, int(y1 + py) + 1)
+    c, d = max(0, int(x0 - px)), min(w, int(x1 + px) + 1)
+    if b - a < 3 or d - c < 3:
+        return 0.0
+    grey = cv2.cvtColor(img[a:b, c:d], cv2.COLOR_RGB2GRAY)
+    return float(cv2.Laplacian(grey, cv2.CV_32F).var())
 
 
 def choose_bank_frames(shape: FrameShape, budget_bytes: int, width: int, height: int) -> np.ndarray:
@@ -105,7 +121,9 @@ def collect_bank(path: str, video: VideoInfo, segment_start: int, n_frames: int,
             if wanted[i]:
                 x0, y0, x1, y1 = lower_face_box(shape.landmarks[i], w, h)
                 bank.frames.append(i)
-                bank.crops.append(frame[y0:y1, x0:x1].copy())
+                crop = frame[y0:y1, x0:x1].copy()
+                bank.crops.append(crop)
                 bank.offsets.append((x0, y0))
+                bank.sharpness.append(lip_sharpness(crop, shape.landmarks[i] - [x0, y0]))
             progress.tick(i + 1, last + 1)
     return bank

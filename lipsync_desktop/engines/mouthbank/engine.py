@@ -27,29 +27,38 @@ TIER_SETTINGS = {
     "draft": TierSettings(8, False, cv2.INTER_CUBIC, 128 * 1024**2),
     "final": TierSettings(32, True, cv2.INTER_LANCZOS4, 384 * 1024**2),
 }
-LEAD_FRAMES = 1.0  # mouths move ahead of the sound they make
+LEAD_FRAMES = 2.0  # mouths move ahead of the sound (about 1-2 frames more than in GRID)
 FADE_FRAMES = 9  # ramp in/out where the face becomes unusable
 
 
-def opening_targets(score: np.ndarray, speech: np.ndarray, person_open: np.ndarray) -> np.ndarray:
-    """Map relative scores onto this person's own openings by quantiles.
-
-    Speech frames spread over the person's range by the rank of their score; silence
-    gets the person's closed mouth."""
-    ref = np.sort(person_open[~np.isnan(person_open)])
+def _quantile_map(score: np.ndarray, speech: np.ndarray, person: np.ndarray, lo: float, hi: float,
+                  rest: float) -> np.ndarray:
+    """Spread speech frames over the person's own values (``lo``..``hi`` quantiles) by the
+    rank of their score; silent frames get the ``rest`` quantile."""
+    ref = np.sort(person[~np.isnan(person)])
     if ref.size == 0:
         return np.zeros_like(score)
 
     def q(p):
         return np.interp(p, np.linspace(0, 1, ref.size), ref)
 
-    out = np.full(score.shape, q(0.02), np.float32)
+    out = np.full(score.shape, q(rest), np.float32)
     idx = np.flatnonzero(speech)
     if idx.size:
-        ranks = np.argsort(np.argsort(score[idx])) / max(idx.size - 1, 1)
-        out[idx] = q(0.08 + 0.9 * ranks)
+        ranks = np.argsort(np.argsort(score[idx], kind="stable"), kind="stable")
+        out[idx] = q(lo + (hi - lo) * ranks / max(idx.size - 1, 1))
     # a light centred smoothing: mouths do not teleport, and it adds no lag
     return np.convolve(np.pad(out, 1, mode="edge"), [0.25, 0.5, 0.25], mode="valid").astype(np.float32)
+
+
+def opening_targets(score: np.ndarray, speech: np.ndarray, person_open: np.ndarray) -> np.ndarray:
+    """Openings in the person's own range: closed on silence, spread by rank in speech."""
+    return _quantile_map(score, speech, person_open, 0.08, 0.98, 0.02)
+
+
+def width_targets(score: np.ndarray, speech: np.ndarray, person_width: np.ndarray) -> np.ndarray:
+    """Mouth widths in the person's own range: relaxed on silence, rounded..spread in speech."""
+    return _quantile_map(score, speech, person_width, 0.05, 0.95, 0.5)
 
 
 def fade_weights(ok: np.ndarray, width: int = FADE_FRAMES) -> np.ndarray:
@@ -74,8 +83,9 @@ class MouthBankEngine(Engine):
                      model.sha256[:12], ctx.tier)
         self.shape = FrameShape.of_track(ctx.track, ctx.segment_frames)
         targets = mouth_targets(ctx.audio, ctx.fps, n_out, LEAD_FRAMES, model)
-        self.target = opening_targets(targets.score, targets.speech,
-                                      self.shape.opening[self.shape.usable])
+        usable = self.shape.usable
+        self.target = opening_targets(targets.score, targets.speech, self.shape.opening[usable])
+        self.target_width = width_targets(targets.width, targets.speech, self.shape.width[usable])
         w, h = ctx.video.display_size
         keep = choose_bank_frames(self.shape, self.settings.bank_budget_bytes, w, h)
         ctx.progress.start("engine", ctx.segment_frames, "collecting the clip's mouths")
@@ -84,7 +94,9 @@ class MouthBankEngine(Engine):
         bank_frames = np.array(self.bank.frames, int)
         weights = SelectionWeights(k=self.settings.candidates)
         self.path = select_sources(self.target, ctx.source_plan, bank_frames, self.shape.opening,
-                                   self.shape.yaw, self.shape.pitch, self.shape.roll, weights)
+                                   self.shape.yaw, self.shape.pitch, self.shape.roll, weights,
+                                   self.target_width, self.shape.width,
+                                   np.array(self.bank.sharpness))
         ok = ctx.driven & self.shape.usable[ctx.source_plan] & (self.path >= 0)
         self.weight = fade_weights(ok)
         chosen = bank_frames[self.path[self.path >= 0]] if bank_frames.size else bank_frames

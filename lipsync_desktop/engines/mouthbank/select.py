@@ -20,11 +20,15 @@ class SelectionWeights:
     switch: float = 0.5  # cost of jumping to an unrelated source frame
     freeze: float = 0.15  # cost of holding the same source frame
     identity_bonus: float = 0.1  # the output's own source frame needs no warping
+    width: float = 0.5  # cost of one spread of mouth-width error (opening's weight is 1)
+    blur: float = 0.6  # cost of a source whose lips have half the clip's typical detail
 
 
 def select_sources(target: np.ndarray, source: np.ndarray, bank_frames: np.ndarray,
                    opening: np.ndarray, yaw: np.ndarray, pitch: np.ndarray, roll: np.ndarray,
-                   w: SelectionWeights) -> np.ndarray:
+                   w: SelectionWeights, target_width: np.ndarray | None = None,
+                   width: np.ndarray | None = None,
+                   sharpness: np.ndarray | None = None) -> np.ndarray:
     """Bank positions (indices into ``bank_frames``) for each output frame.
 
     target: wanted opening per output frame (IOD units); source: the segment frame each
@@ -36,17 +40,28 @@ def select_sources(target: np.ndarray, source: np.ndarray, bank_frames: np.ndarr
     b_open, b_yaw = opening[bank_frames], yaw[bank_frames]
     b_pitch, b_roll = pitch[bank_frames], roll[bank_frames]
     spread = max(float(np.nanstd(b_open)), 1e-3)
+    use_width = target_width is not None and width is not None
+    if use_width:
+        b_width = width[bank_frames]
+        w_spread = max(float(np.nanstd(b_width)), 1e-3)
     pos_of = {int(f): k for k, f in enumerate(bank_frames)}
+    # prefer crisp sources: blur is what users of generated mouths complain about most
+    blur_cost = np.zeros(m)
+    if sharpness is not None and len(sharpness) == m and np.median(sharpness) > 0:
+        rel = np.asarray(sharpness, float) / np.median(sharpness)
+        blur_cost = w.blur * 2 * np.clip(1 - rel, 0, 1)
     k = min(w.k, m)
 
     def data_cost(o: int, cands: np.ndarray) -> np.ndarray:
         s = int(source[o])
         c = np.abs(b_open[cands] - target[o]) / spread
+        if use_width:
+            c = c + w.width * np.abs(b_width[cands] - target_width[o]) / w_spread
         if not np.isnan(yaw[s]):
             pose = (np.abs(b_yaw[cands] - yaw[s]) + np.abs(b_pitch[cands] - pitch[s])
                     + np.abs(b_roll[cands] - roll[s])) / 0.1
             c = c + w.pose * pose
-        c = c - w.identity_bonus * (bank_frames[cands] == s)
+        c = c + blur_cost[cands] - w.identity_bonus * (bank_frames[cands] == s)
         return c
 
     all_pos = np.arange(m)
