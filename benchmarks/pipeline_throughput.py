@@ -104,7 +104,8 @@ def main() -> int:
             v, au = make_inputs(tmp, seconds)
             wall, peak, res = run_measured(["--video", str(v), "--audio", str(au), "-o",
                                             str(tmp / "out.mp4"), "--engine", a.engine,
-                                            "--tier", "draft", "--sync-mode", "cut_off"])
+                                            "--tier", "final", "--preset", "draft",
+                                            "--sync-mode", "cut_off"])
             t = res["timings"]
             pipeline_s = t["faces"] + t["render"]
             print(json.dumps({

@@ -21,9 +21,19 @@ class Choice:
 
 # --- quality tiers ---------------------------------------------------------
 
-TIERS: tuple[Choice, ...] = (
-    Choice("draft", "Draft", "Fast preview: fewer source candidates, simpler blend."),
-    Choice("final", "Final", "Best quality: more candidates, multiband blend, slower."),
+
+@dataclass(frozen=True)
+class TierChoice(Choice):
+    """A quality tier; ``analysis_stride`` 2 measures landmarks on every other frame."""
+
+    analysis_stride: int = 1
+
+
+TIERS: tuple[TierChoice, ...] = (
+    TierChoice("draft", "Draft", "Fast preview: landmarks on every other frame, fewer source "
+               "candidates, simpler blend.", analysis_stride=2),
+    TierChoice("final", "Final", "Best quality: every frame analysed, more candidates, "
+               "multiband blend, slower.", analysis_stride=1),
 )
 DEFAULT_TIER = "final"
 

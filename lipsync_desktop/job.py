@@ -148,7 +148,9 @@ def run_job(spec: JobSpec, on_progress: ProgressCallback | None = None,
         # --- faces -----------------------------------------------------------------
         t0 = time.monotonic()
         progress.start("faces", stop - first)
-        faces = analyze_faces(spec.video, video, first, stop - first, progress)
+        tier = choices.by_key(choices.TIERS, spec.tier)
+        faces = analyze_faces(spec.video, video, first, stop - first, progress,
+                              stride=tier.analysis_stride)
         seg_frames = faces.n_frames
         clip_audio = None
         if vinfo.audio is not None:

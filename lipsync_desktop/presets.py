@@ -102,7 +102,7 @@ class ExportPreset:
 
 
 BUILTIN_PRESETS: tuple[ExportPreset, ...] = (
-    ExportPreset("draft", "Draft preview (H.264 MP4, fast)", "h264", "mp4", 23, "veryfast",
+    ExportPreset("draft", "Draft preview (H.264 MP4, fast)", "h264", "mp4", 23, "superfast",
                  "192k", "Quick previews: small files, fast to encode.", True),
     ExportPreset("final", "Final master (H.264 MP4, high quality)", "h264", "mp4", 14, "medium",
                  "320k", "Deliverable H.264: near-transparent quality, plays everywhere.", True),

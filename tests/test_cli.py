@@ -43,20 +43,25 @@ def test_console_script_help():
         assert word in proc.stdout
 
 
-def test_sigint_cancels_and_removes_the_partial_file(face_video, speech, tmp_path):
+def test_sigint_cancels_and_removes_the_partial_file(face_video, gen, tmp_path):
     import signal
-    import time
 
+    from tests import media
+
+    long_audio = media.speechlike(gen / "long_speech.wav", 40.0)  # 1000 frames to render
     out = tmp_path / "sig.mp4"
     proc = subprocess.Popen([sys.executable, "-m", "lipsync_desktop", "run", "--video",
-                             str(face_video), "--audio", str(speech), "-o", str(out),
-                             "--engine", "passthrough"], stderr=subprocess.PIPE, text=True)
-    time.sleep(3.0)
-    proc.send_signal(signal.SIGINT)
-    _, err = proc.communicate(timeout=30)
-    if proc.returncode == 0:  # the machine was fast enough to finish first
-        assert out.exists()
-    else:
-        assert proc.returncode == 130, err
-        assert not out.exists()
-        assert [p for p in tmp_path.iterdir() if "part" in p.name] == []
+                             str(face_video), "--audio", str(long_audio), "-o", str(out),
+                             "--engine", "passthrough", "--preset", "final"],
+                            stderr=subprocess.PIPE, text=True)
+    seen = []
+    for line in proc.stderr:  # progress lines: interrupt once rendering has started
+        seen.append(line)
+        if " render " in line:
+            proc.send_signal(signal.SIGINT)
+            break
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, "".join(seen) + err
+    assert "cancelled" in err
+    assert not out.exists()
+    assert [p for p in tmp_path.iterdir() if "part" in p.name] == []

@@ -60,11 +60,12 @@ def _box_from_landmarks(lm: np.ndarray, width: int, height: int) -> np.ndarray:
 
 def analyze_faces(path: str, video: VideoInfo, start: int = 0, count: int | None = None,
                   progress: StageProgress | None = None, landmarks: bool = True,
-                  detect_every: int = 5) -> FaceAnalysis:
+                  detect_every: int = 5, stride: int = 1) -> FaceAnalysis:
     """Run detection (+ landmarks) on every frame of the range and link faces into tracks.
 
     The full-range detector runs every ``detect_every`` frames (and whenever a face is
     lost); in between, each face's box comes from its landmarks in the previous frame.
+    With ``stride`` > 1 only every stride-th frame is measured; tracks interpolate the rest.
     """
     total = count if count is not None else max(video.frame_count - start, 1)
     tracker = FaceTracker(video.fps)
@@ -73,10 +74,16 @@ def analyze_faces(path: str, video: VideoInfo, start: int = 0, count: int | None
     with FaceDetector(landmarks=landmarks) as detector, \
             FrameReader(path, video, start, count) as reader:
         for frame in reader:
+            if n % stride:
+                n += 1
+                if progress:
+                    progress.tick(n, max(total, n))
+                continue
             h, w = frame.shape[:2]
             tracked = [d for d in previous if d.landmarks is not None]
             detections: list[Detection] = []
-            if landmarks and tracked and n % detect_every and len(tracked) == len(previous):
+            if landmarks and tracked and (n // stride) % detect_every and \
+                    len(tracked) == len(previous):
                 for d in tracked:
                     box = _box_from_landmarks(d.landmarks, w, h)
                     lm = detector.landmarks(frame, box)
@@ -96,7 +103,8 @@ def analyze_faces(path: str, video: VideoInfo, start: int = 0, count: int | None
             n += 1
             if progress:
                 progress.tick(n, max(total, n))
-    return FaceAnalysis(fps=video.fps, start=start, n_frames=n, tracks=tracker.finish(n))
+    return FaceAnalysis(fps=video.fps, start=start, n_frames=n,
+                        tracks=tracker.finish(n, min_frames=max(3, int(0.2 * video.fps) // stride)))
 
 
 def speech_envelope(samples: np.ndarray, sample_rate: int, fps: float, n_frames: int) -> np.ndarray:

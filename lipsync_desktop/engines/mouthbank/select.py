@@ -46,9 +46,13 @@ def select_sources(target: np.ndarray, source: np.ndarray, bank_frames: np.ndarr
         w_spread = max(float(np.nanstd(b_width)), 1e-3)
     pos_of = {int(f): k for k, f in enumerate(bank_frames)}
     # prefer crisp sources: blur is what users of generated mouths complain about most
+    # (judged against what is usual for the same opening: open mouths show more detail)
     blur_cost = np.zeros(m)
-    if sharpness is not None and len(sharpness) == m and np.median(sharpness) > 0:
-        rel = np.asarray(sharpness, float) / np.median(sharpness)
+    if sharpness is not None and len(sharpness) == m and m > 4 and np.min(sharpness) > 0:
+        log_s = np.log(np.asarray(sharpness, float))
+        ok = ~np.isnan(b_open)
+        fit = np.polyfit(b_open[ok], log_s[ok], 1) if ok.sum() > 4 else np.array([0.0, np.median(log_s)])
+        rel = np.exp(log_s - np.polyval(fit, np.nan_to_num(b_open)))
         blur_cost = w.blur * 2 * np.clip(1 - rel, 0, 1)
     k = min(w.k, m)
 
