@@ -49,6 +49,19 @@ def test_selection_follows_targets_and_prefers_runs():
     assert np.mean(np.diff(chosen) == 1) > 0.8
 
 
+def test_selection_with_a_thinned_bank():
+    # long clips keep every n-th frame only: no frame has its successor in the bank
+    n_src = 300
+    opening = 0.2 + 0.15 * np.sin(np.arange(n_src) / 4.0)
+    zeros = np.zeros(n_src)
+    bank = np.arange(0, n_src, 7)
+    source = np.arange(200)
+    path = select_sources(opening[:200], source, bank, opening, zeros, zeros, zeros,
+                          SelectionWeights(k=6))
+    assert path.dtype.kind == "i" and path.min() >= 0 and path.max() < len(bank)
+    assert np.abs(opening[bank[path]] - opening[:200]).mean() < 0.05
+
+
 def test_selection_avoids_other_head_poses():
     opening = np.array([0.1, 0.3, 0.3])
     yaw = np.array([0.0, 0.4, 0.0])  # frame 1 is the right shape but the head is turned

@@ -25,7 +25,7 @@ class TierSettings:
 
 TIER_SETTINGS = {
     "draft": TierSettings(8, False, cv2.INTER_CUBIC, 128 * 1024**2),
-    "final": TierSettings(32, True, cv2.INTER_LANCZOS4, 384 * 1024**2),
+    "final": TierSettings(32, True, cv2.INTER_LANCZOS4, 256 * 1024**2),
 }
 LEAD_FRAMES = 2.0  # mouths move ahead of the sound (about 1-2 frames more than in GRID)
 SMOOTHING = np.array([0.25, 0.75, 1.0, 0.75, 0.25]) / 3.0  # a 5-tap Hann window

@@ -79,7 +79,8 @@ def select_sources(target: np.ndarray, source: np.ndarray, bank_frames: np.ndarr
         if prev_cands is not None:
             step = int(source[o] - source[o - 1]) or 1
             cont = [pos_of.get(int(bank_frames[p]) + step, -1) for p in prev_cands]
-            top = np.unique(np.concatenate([top, [c for c in cont if c >= 0], prev_cands]))
+            follow = np.array([c for c in cont if c >= 0], int)
+            top = np.unique(np.concatenate([top, follow, prev_cands]).astype(int))
         cost = base[top]
         if prev_cands is None:
             total = cost
