@@ -103,8 +103,10 @@ def composite(frame: np.ndarray, lm_dst: np.ndarray, crop: np.ndarray, crop_offs
     mc = m.copy()
     mc[:, 2] = m[:, :2] @ np.array([ox, oy]) + m[:, 2] - np.array([x0, y0])
     warped = cv2.warpAffine(crop, mc, (rw, rh), flags=interpolation, borderMode=cv2.BORDER_REFLECT)
-    cover = cv2.warpAffine(np.full(crop.shape[:2], 255, np.uint8), mc, (rw, rh),
-                           flags=cv2.INTER_NEAREST, borderValue=0)
+    ch, cw = crop.shape[:2]
+    corners = apply_affine(mc, np.array([[0, 0], [cw - 1, 0], [cw - 1, ch - 1], [0, ch - 1]], float))
+    cover = np.zeros((rh, rw), np.uint8)
+    cv2.fillConvexPoly(cover, np.round(corners).astype(np.int32), 255)
     alpha = region_mask((rh, rw), [dst_poly - [x0, y0], src_poly - [x0, y0]], feather * iod,
                         cover)
     alpha *= float(weight)
