@@ -122,6 +122,7 @@ def run_job(spec: JobSpec, on_progress: ProgressCallback | None = None,
     log.info("job %s", json.dumps(spec.to_json()))
     tmp_dir = None
     tmp_out: Path | None = None
+    engine = None
     t_job = time.monotonic()
     timings: dict[str, float] = {}
     try:
@@ -227,10 +228,8 @@ def run_job(spec: JobSpec, on_progress: ProgressCallback | None = None,
             Path(tmp_out).unlink(missing_ok=True)
         if tmp_dir is not None:
             tmp_dir.cleanup()
-        try:
+        if engine is not None:
             engine.close()
-        except NameError:
-            pass
         jlog.close()
 
 

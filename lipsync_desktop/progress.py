@@ -60,7 +60,8 @@ class StageProgress:
         self._last_emit = 0.0
 
     def start(self, stage: str, total: int = 0, message: str = "") -> None:
-        if self._stage:
+        """Begin ``stage`` (restarting the current stage only resets its clock)."""
+        if self._stage and stage != self._stage:
             self._base += self.weights.get(self._stage, 0.0)
         self._stage = stage
         self._t_stage = time.monotonic()

@@ -143,3 +143,19 @@ def test_refuses_to_overwrite_an_input(face_video, speech, tmp_path):
     with pytest.raises(InputError) as err:
         run_job(_spec(face_video, speech, face_video))
     assert err.value.code == "bad_output"
+
+
+def test_progress_is_monotonic_and_ends_at_one(face_video, short_speech, tmp_path):
+    events = []
+    run_job(JobSpec(str(face_video), str(short_speech), str(tmp_path / "p.mp4"), tier="draft"),
+            events.append)
+    fractions = [e.fraction for e in events]
+    assert fractions == sorted(fractions)
+    assert fractions[-1] == pytest.approx(1.0)
+    assert {"validate", "faces", "audio", "engine", "render"} <= {e.stage for e in events}
+    # each stage counts once: rendering starts after exactly the earlier stages' weights
+    from lipsync_desktop.job import STAGE_WEIGHTS
+
+    first_render = next(e for e in events if e.stage == "render")
+    before = sum(v for k, v in STAGE_WEIGHTS.items() if k != "render") / sum(STAGE_WEIGHTS.values())
+    assert first_render.fraction == pytest.approx(before, abs=0.01)

@@ -76,7 +76,7 @@ class FaceDetector:
         side = 1.8 * max(box[2] - box[0], box[3] - box[1])
         x0, y0 = int(round(cx - side / 2)), int(round(cy - side / 2))
         s = int(round(side))
-        crop = _crop_padded(frame, x0, y0, s)
+        crop = crop_padded(frame, x0, y0, s)
         k = MESH_CROP_SIDE / s
         if k < 1:
             crop = cv2.resize(crop, (MESH_CROP_SIDE, MESH_CROP_SIDE), interpolation=cv2.INTER_AREA)
@@ -93,7 +93,7 @@ class FaceDetector:
         return pts
 
 
-def _crop_padded(frame: np.ndarray, x0: int, y0: int, side: int) -> np.ndarray:
+def crop_padded(frame: np.ndarray, x0: int, y0: int, side: int) -> np.ndarray:
     """A side x side crop starting at (x0, y0); parts outside the frame are black."""
     h, w = frame.shape[:2]
     out = np.zeros((side, side, 3), np.uint8)

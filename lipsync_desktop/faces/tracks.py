@@ -14,7 +14,7 @@ import cv2
 import numpy as np
 from scipy.optimize import linear_sum_assignment
 
-from lipsync_desktop.faces.detect import Detection
+from lipsync_desktop.faces.detect import Detection, crop_padded
 
 MISSING, DETECTED, INTERPOLATED = 0, 1, 2
 THUMB_SIDE = 128
@@ -81,9 +81,7 @@ def _thumbnail(frame: np.ndarray, box: np.ndarray) -> np.ndarray:
     side = 1.4 * max(box[2] - box[0], box[3] - box[1])
     x0, y0 = int(cx - side / 2), int(cy - side / 2)
     s = max(2, int(side))
-    from lipsync_desktop.faces.detect import _crop_padded
-
-    crop = _crop_padded(frame, x0, y0, s)
+    crop = crop_padded(frame, x0, y0, s)
     return cv2.resize(crop, (THUMB_SIDE, THUMB_SIDE), interpolation=cv2.INTER_AREA)
 
 
