@@ -89,21 +89,22 @@ def _fake_landmarks(shift_y=0.0):
     return lm + [0, shift_y]
 
 
-def test_blend_leaves_pixels_outside_the_mask_untouched():
+@pytest.mark.parametrize("multiband", [False, True])
+def test_blend_leaves_pixels_outside_the_mask_untouched(multiband):
     rng = np.random.default_rng(1)
     frame = rng.integers(0, 255, (300, 320, 3), np.uint8)
     other = rng.integers(0, 255, (300, 320, 3), np.uint8)
     lm = _fake_landmarks()
-    out = composite(frame, lm, other, (0, 0), lm, 1.0, multiband=True)
+    out = composite(frame, lm, other, (0, 0), lm, 1.0, multiband=multiband)
     changed = np.any(out != frame, axis=2)
-    assert changed.any()
+    assert changed.sum() > 1000
     ys, xs = np.nonzero(changed)
     from lipsync_desktop.faces import mouth
 
     region = lm[list(mouth.LOWER_FACE)]
-    pad = 0.35 * 60 + 2
-    assert xs.min() >= region[:, 0].min() - pad and xs.max() <= region[:, 0].max() + pad
-    assert ys.min() >= region[:, 1].min() - pad and ys.max() <= region[:, 1].max() + pad
+    # only inside the hull of the replaceable region (a pixel of rounding at its edge)
+    assert xs.min() >= region[:, 0].min() - 1 and xs.max() <= region[:, 0].max() + 1
+    assert ys.min() >= region[:, 1].min() - 1 and ys.max() <= region[:, 1].max() + 1
     # far from the face nothing moves at all
     assert np.array_equal(out[:60], frame[:60]) and np.array_equal(out[:, :90], frame[:, :90])
 

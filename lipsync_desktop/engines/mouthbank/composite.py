@@ -42,13 +42,12 @@ def region_mask(shape_hw: tuple[int, int], polygons: list[np.ndarray], feather_p
     return t * t * (3.0 - 2.0 * t)  # smoothstep
 
 
-def match_colour(dst: np.ndarray, src: np.ndarray, alpha: np.ndarray) -> np.ndarray:
-    """Shift ``src``'s colour so the soft edge of the mask agrees with ``dst`` there."""
+def colour_offset(dst: np.ndarray, src: np.ndarray, alpha: np.ndarray) -> np.ndarray:
+    """Per-channel shift that makes ``src`` agree with ``dst`` along the mask's soft edge."""
     ring = ((alpha > 0.02) & (alpha < 0.6)).astype(np.uint8)
     if cv2.countNonZero(ring) < 20:
-        return src.astype(np.float32)
-    offset = np.array(cv2.mean(dst, ring)[:3]) - np.array(cv2.mean(src, ring)[:3])
-    return src.astype(np.float32) + offset.astype(np.float32)
+        return np.zeros(3, np.float32)
+    return (np.array(cv2.mean(dst, ring)[:3]) - np.array(cv2.mean(src, ring)[:3])).astype(np.float32)
 
 
 def _pyramid_blend(a: np.ndarray, b: np.ndarray, alpha: np.ndarray, levels: int) -> np.ndarray:
@@ -111,16 +110,16 @@ def composite(frame: np.ndarray, lm_dst: np.ndarray, crop: np.ndarray, crop_offs
                         cover)
     alpha *= float(weight)
     roi = frame[y0:y1, x0:x1]
-    warped = match_colour(roi, warped, alpha)
-    if multiband:
-        blended = _pyramid_blend(roi, warped, alpha, 4)
-    else:
-        a = alpha[..., None]
-        blended = roi.astype(np.float32) * (1 - a) + warped * a
+    offset = colour_offset(roi, warped, alpha)
     out = frame.copy()
-    region_out = np.clip(blended + 0.5, 0, 255).astype(np.uint8)
-    # outside the mask the frame stays bit-exact (multiband can ripple slightly)
-    untouched = alpha <= 0.0
-    region_out[untouched] = roi[untouched]
+    if multiband:
+        blended = _pyramid_blend(roi, warped.astype(np.float32) + offset, alpha, 4)
+        region_out = np.clip(blended + 0.5, 0, 255).astype(np.uint8)
+        # outside the mask the frame stays bit-exact (multiband can ripple slightly)
+        untouched = alpha <= 0.0
+        region_out[untouched] = roi[untouched]
+    else:
+        shifted = cv2.add(warped, tuple(float(v) for v in offset) + (0.0,))  # saturating
+        region_out = cv2.blendLinear(roi, shifted, 1.0 - alpha, alpha)  # 0 weight: bit-exact
     out[y0:y1, x0:x1] = region_out
     return out
