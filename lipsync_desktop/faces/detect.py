@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import sys
+import types
 from dataclasses import dataclass
 
 import cv2
@@ -11,7 +13,23 @@ import numpy as np
 os.environ.setdefault("GLOG_minloglevel", "2")  # mediapipe's C++ logging
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-import mediapipe as mp  # noqa: E402
+
+def _import_mediapipe():
+    """Import mediapipe without loading matplotlib, which only its unused 3-D plotting
+    helper needs (half a second of every start-up). The placeholders are removed at
+    once, so a later ``import matplotlib`` anywhere gets the real package."""
+    placeholders = [n for n in ("matplotlib", "matplotlib.pyplot") if n not in sys.modules]
+    for name in placeholders:
+        sys.modules[name] = types.ModuleType(name)
+    try:
+        import mediapipe
+    finally:
+        for name in placeholders:
+            sys.modules.pop(name, None)
+    return mediapipe
+
+
+mp = _import_mediapipe()
 
 DETECT_MAX_SIDE = 640  # frames are shrunk to this for detection; landmarks use full res
 MESH_CROP_SIDE = 256
