@@ -86,26 +86,32 @@ def test_cancel_leaves_nothing_behind(face_video, speech, tmp_path):
     assert list(tmp_path.iterdir()) == []
 
 
-def test_cancel_from_another_thread_stops_quickly(face_video, speech, tmp_path):
+def test_cancel_from_another_thread_stops_quickly(face_video, gen, tmp_path):
     import time
 
     from lipsync_desktop.progress import CancelToken
 
+    long_audio = media.speechlike(gen / "cancel_speech.wav", 30.0)
     token = CancelToken()
+    rendering = threading.Event()
     out = tmp_path / "c2.mp4"
     box = {}
 
+    def on_progress(ev):
+        if ev.stage == "render" and ev.done > 0:
+            rendering.set()
+
     def work():
         try:
-            run_job(_spec(face_video, speech, out), None, token)
+            run_job(_spec(face_video, long_audio, out), on_progress, token)
         except JobCancelled:
             box["cancelled"] = time.monotonic()
 
     t = threading.Thread(target=work)
     t.start()
-    time.sleep(1.0)
+    assert rendering.wait(60), "the job never started rendering"
     asked = time.monotonic()
-    token.cancel()
+    token.cancel()  # from this (another) thread, mid-render
     t.join(10)
     assert not t.is_alive()
     assert box["cancelled"] - asked < 1.0
