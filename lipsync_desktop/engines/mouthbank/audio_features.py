@@ -66,16 +66,22 @@ def normalise(feats: np.ndarray) -> np.ndarray:
     return out.astype(np.float32)
 
 
-def frame_features(audio: np.ndarray, fps: float, n_frames: int) -> np.ndarray:
-    """(n_frames, len(CONTEXT) * (N_MELS + 1)) context-stacked features at each frame time."""
-    feats = normalise(log_mel(audio))
+def _frame_steps(fps: float, n_frames: int) -> np.ndarray:
+    """The 10 ms step at each video frame's time."""
+    return np.round(np.arange(n_frames) / fps * (SAMPLE_RATE / HOP)).astype(int)
+
+
+def frame_features(audio: np.ndarray, fps: float, n_frames: int,
+                   mel: np.ndarray | None = None) -> np.ndarray:
+    """(n_frames, len(CONTEXT) * (N_MELS + 1)) context-stacked features at each frame time.
+
+    ``mel``: ``log_mel(audio)`` when the caller already has it."""
+    feats = normalise(log_mel(audio) if mel is None else mel)
     steps = len(feats)
-    centre = np.round(np.arange(n_frames) / fps * (SAMPLE_RATE / HOP)).astype(int)
-    idx = np.clip(centre[:, None] + np.array(CONTEXT)[None, :], 0, steps - 1)
-    stacked = feats[idx]  # (n_frames, context, dims)
+    at = _frame_steps(fps, n_frames)[:, None] + np.array(CONTEXT)[None, :]
+    stacked = feats[np.clip(at, 0, steps - 1)]  # (n_frames, context, dims)
     # steps beyond the audio read as silence
-    outside = (centre[:, None] + np.array(CONTEXT)[None, :] >= steps) | \
-              (centre[:, None] + np.array(CONTEXT)[None, :] < 0)
+    outside = (at >= steps) | (at < 0)
     if outside.any():
         silence = np.zeros(feats.shape[1], np.float32)
         silence[-1] = feats[:, -1].min()
@@ -83,11 +89,12 @@ def frame_features(audio: np.ndarray, fps: float, n_frames: int) -> np.ndarray:
     return stacked.reshape(n_frames, -1)
 
 
-def frame_speech(audio: np.ndarray, fps: float, n_frames: int) -> np.ndarray:
+def frame_speech(audio: np.ndarray, fps: float, n_frames: int,
+                 mel: np.ndarray | None = None) -> np.ndarray:
     """True where a frame's 40 ms around it holds speech."""
-    mask = speech_mask(log_mel(audio)).astype(np.float32)
+    mask = speech_mask(log_mel(audio) if mel is None else mel).astype(np.float32)
     steps = len(mask)
-    centre = np.round(np.arange(n_frames) / fps * (SAMPLE_RATE / HOP)).astype(int)
+    centre = _frame_steps(fps, n_frames)
     idx = np.clip(centre[:, None] + np.arange(-2, 3)[None, :], 0, steps - 1)
     inside = centre < steps
     return (mask[idx].mean(axis=1) > 0.3) & inside

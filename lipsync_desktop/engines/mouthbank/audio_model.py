@@ -80,8 +80,9 @@ def mouth_targets(audio: np.ndarray, fps: float, n_frames: int, lead_frames: flo
     shift = lead_frames / fps
     pad = int(max(0.0, shift) * af.SAMPLE_RATE)
     shifted = np.concatenate([audio[pad:], np.zeros(pad, np.float32)]) if pad else audio
-    feats = af.frame_features(shifted, fps, n_frames)
+    mel = af.log_mel(shifted)  # computed once for the features and the speech test
+    feats = af.frame_features(shifted, fps, n_frames, mel)
     score = model.predict(feats).astype(np.float32)
     width = width_model.predict(feats).astype(np.float32)
-    speech = af.frame_speech(shifted, fps, n_frames)
+    speech = af.frame_speech(shifted, fps, n_frames, mel)
     return MouthTargets(score, speech, width)

@@ -31,7 +31,6 @@ class FrameShape:
     yaw: np.ndarray
     pitch: np.ndarray
     roll: np.ndarray
-    iod: np.ndarray
 
     @classmethod
     def of_track(cls, track: FaceTrack, n_frames: int) -> "FrameShape":
@@ -47,8 +46,7 @@ class FrameShape:
         return cls(lm, usable, np.where(ok, mouth.opening(filled), np.nan),
                    np.where(ok, mouth.width(filled), np.nan), yaw,
                    np.where(ok, mouth.pitch_ratio(filled), np.nan),
-                   np.where(ok, mouth.roll_angle(filled), np.nan),
-                   np.where(ok, mouth.iod(filled), np.nan))
+                   np.where(ok, mouth.roll_angle(filled), np.nan))
 
 
 @dataclass
@@ -59,9 +57,6 @@ class MouthBank:
     crops: list[np.ndarray] = field(default_factory=list)
     offsets: list[tuple[int, int]] = field(default_factory=list)  # crop's top-left in the frame
     sharpness: list[float] = field(default_factory=list)  # detail around the lips
-
-    def index_of(self) -> dict[int, int]:
-        return {f: k for k, f in enumerate(self.frames)}
 
     @property
     def nbytes(self) -> int:

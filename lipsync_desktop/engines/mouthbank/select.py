@@ -77,7 +77,7 @@ def select_sources(target: np.ndarray, source: np.ndarray, bank_frames: np.ndarr
         base = data_cost(o, all_pos)
         top = np.argpartition(base, k - 1)[:k] if k < m else all_pos
         if prev_cands is not None:
-            step = int(source[o] - source[o - 1]) or 1
+            step = int(source[o] - source[o - 1]) or 1  # the source's own direction of play
             cont = [pos_of.get(int(bank_frames[p]) + step, -1) for p in prev_cands]
             follow = np.array([c for c in cont if c >= 0], int)
             top = np.unique(np.concatenate([top, follow, prev_cands]).astype(int))
@@ -86,7 +86,6 @@ def select_sources(target: np.ndarray, source: np.ndarray, bank_frames: np.ndarr
             total = cost
             back.append(np.full(len(top), -1))
         else:
-            step = int(source[o] - source[o - 1]) or 1
             pf = bank_frames[prev_cands][:, None]
             cf = bank_frames[top][None, :]
             trans = np.full((len(prev_cands), len(top)), w.switch)
