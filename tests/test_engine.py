@@ -5,7 +5,7 @@ import pytest
 
 from lipsync_desktop.engines.mouthbank.audio_model import load_model, mouth_targets
 from lipsync_desktop.engines.mouthbank.composite import composite, fit_affine
-from lipsync_desktop.engines.mouthbank.engine import fade_weights, opening_targets
+from lipsync_desktop.engines.mouthbank.engine import fade_weights, opening_targets, silence_runs
 from lipsync_desktop.engines.mouthbank.select import SelectionWeights, select_sources
 from lipsync_desktop.job import JobSpec, run_job
 from lipsync_desktop.media.audio import decode_audio
@@ -33,6 +33,17 @@ def test_silence_gives_closed_targets_and_speech_moves(speech):
     assert np.allclose(closed, closed[0]) and closed[0] < 0.05
     assert target[40:48].max() < 0.07  # pause: closed
     assert target[5:30].max() > 0.2 and target[5:30].std() > 0.03  # speech: opens and moves
+
+
+def test_short_pauses_rest_lighter_than_long_silences():
+    speech = np.array([1, 1, 0, 0, 1, 1] + [0] * 20 + [1] * 4, bool)
+    assert list(silence_runs(speech[:8])) == [0, 0, 2, 2, 0, 0, 2, 2]
+    person = np.linspace(0.0, 0.4, 101)
+    score = np.ones(len(speech))
+    target = opening_targets(score, speech, person, fps=25.0)
+    # a 2-frame pause between words: lips together but not clamped; 0.8 s of silence: at rest
+    assert target[12:20].max() < 0.01
+    assert target[2:4].min() > 0.05
 
 
 def test_selection_follows_targets_and_prefers_runs():

@@ -27,15 +27,16 @@ TIER_SETTINGS = {
     "draft": TierSettings(8, False, cv2.INTER_CUBIC, 128 * 1024**2),
     "final": TierSettings(32, True, cv2.INTER_LANCZOS4, 256 * 1024**2),
 }
-LEAD_FRAMES = 2.0  # mouths move ahead of the sound (about 1-2 frames more than in GRID)
+LEAD_FRAMES = 3.0  # mouths move ahead of the sound (about 1-2 frames more than in GRID)
 SMOOTHING = np.array([0.25, 0.75, 1.0, 0.75, 0.25]) / 3.0  # a 5-tap Hann window
 FADE_FRAMES = 9  # ramp in/out where the face becomes unusable
+LONG_SILENCE_S = 0.4  # pauses shorter than this keep the lips lightly together, not clamped
 
 
 def _quantile_map(score: np.ndarray, speech: np.ndarray, person: np.ndarray, lo: float, hi: float,
-                  rest: float) -> np.ndarray:
+                  rest: float | np.ndarray) -> np.ndarray:
     """Spread speech frames over the person's own values (``lo``..``hi`` quantiles) by the
-    rank of their score; silent frames get the ``rest`` quantile."""
+    rank of their score; silent frames get the ``rest`` quantile (a number or one per frame)."""
     ref = np.sort(person[~np.isnan(person)])
     if ref.size == 0:
         return np.zeros_like(score)
@@ -43,7 +44,7 @@ def _quantile_map(score: np.ndarray, speech: np.ndarray, person: np.ndarray, lo:
     def q(p):
         return np.interp(p, np.linspace(0, 1, ref.size), ref)
 
-    out = np.full(score.shape, q(rest), np.float32)
+    out = np.broadcast_to(q(rest), score.shape).astype(np.float32)
     idx = np.flatnonzero(speech)
     if idx.size:
         ranks = np.argsort(np.argsort(score[idx], kind="stable"), kind="stable")
@@ -52,9 +53,26 @@ def _quantile_map(score: np.ndarray, speech: np.ndarray, person: np.ndarray, lo:
     return np.convolve(np.pad(out, 2, mode="edge"), SMOOTHING, mode="valid").astype(np.float32)
 
 
-def opening_targets(score: np.ndarray, speech: np.ndarray, person_open: np.ndarray) -> np.ndarray:
-    """Openings in the person's own range: closed on silence, spread by rank in speech."""
-    return _quantile_map(score, speech, person_open, 0.08, 0.98, 0.02)
+def silence_runs(speech: np.ndarray) -> np.ndarray:
+    """For every frame, the length in frames of the silent run it belongs to (0 in speech)."""
+    out = np.zeros(len(speech), int)
+    start = None
+    for i, s in enumerate(np.append(speech, True)):
+        if not s and start is None:
+            start = i
+        elif s and start is not None:
+            out[start:i] = i - start
+            start = None
+    return out
+
+
+def opening_targets(score: np.ndarray, speech: np.ndarray, person_open: np.ndarray,
+                    fps: float = 25.0) -> np.ndarray:
+    """Openings in the person's own range, spread by rank in speech; closed at rest in
+    silences, lips lightly together (the 20% quantile) in short pauses between words."""
+    long_silence = silence_runs(speech) >= LONG_SILENCE_S * fps
+    rest = np.where(long_silence, 0.02, 0.2)
+    return _quantile_map(score, speech, person_open, 0.08, 0.98, rest)
 
 
 def width_targets(score: np.ndarray, speech: np.ndarray, person_width: np.ndarray) -> np.ndarray:
@@ -85,7 +103,8 @@ class MouthBankEngine(Engine):
         self.shape = FrameShape.of_track(ctx.track, ctx.segment_frames)
         targets = mouth_targets(ctx.audio, ctx.fps, n_out, LEAD_FRAMES, model)
         usable = self.shape.usable
-        self.target = opening_targets(targets.score, targets.speech, self.shape.opening[usable])
+        self.target = opening_targets(targets.score, targets.speech, self.shape.opening[usable],
+                                      ctx.fps)
         self.target_width = width_targets(targets.width, targets.speech, self.shape.width[usable])
         w, h = ctx.video.display_size
         keep = choose_bank_frames(self.shape, self.settings.bank_budget_bytes, w, h)
