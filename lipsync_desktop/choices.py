@@ -24,14 +24,16 @@ class Choice:
 
 @dataclass(frozen=True)
 class TierChoice(Choice):
-    """A quality tier; ``analysis_stride`` 2 measures landmarks on every other frame."""
+    """A quality tier; ``analysis_stride`` 2 measures landmarks on every other frame,
+    ``mesh_side`` is the crop size (pixels) the landmark model sees."""
 
     analysis_stride: int = 1
+    mesh_side: int = 256
 
 
 TIERS: tuple[TierChoice, ...] = (
-    TierChoice("draft", "Draft", "Fast preview: landmarks on every other frame, fewer source "
-               "candidates, simpler blend.", analysis_stride=2),
+    TierChoice("draft", "Draft", "Fast preview: landmarks on every other frame at lower resolution, fewer source "
+               "candidates, simpler blend.", analysis_stride=2, mesh_side=192),
     TierChoice("final", "Final", "Best quality: every frame analysed, more candidates, "
                "multiband blend, slower.", analysis_stride=1),
 )

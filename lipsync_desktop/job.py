@@ -151,7 +151,7 @@ def run_job(spec: JobSpec, on_progress: ProgressCallback | None = None,
         progress.start("faces", stop - first)
         tier = choices.by_key(choices.TIERS, spec.tier)
         faces = analyze_faces(spec.video, video, first, stop - first, progress,
-                              stride=tier.analysis_stride)
+                              stride=tier.analysis_stride, mesh_side=tier.mesh_side)
         seg_frames = faces.n_frames
         clip_audio = None
         if vinfo.audio is not None:

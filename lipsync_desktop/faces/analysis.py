@@ -10,7 +10,7 @@ import numpy as np
 
 from lipsync_desktop.errors import InputError
 from lipsync_desktop.faces import mouth
-from lipsync_desktop.faces.detect import Detection, FaceDetector
+from lipsync_desktop.faces.detect import MESH_CROP_SIDE, Detection, FaceDetector
 from lipsync_desktop.faces.tracks import MISSING, FaceTrack, FaceTracker
 from lipsync_desktop.media.frames import FrameReader
 from lipsync_desktop.media.probe import VideoInfo
@@ -60,18 +60,20 @@ def _box_from_landmarks(lm: np.ndarray, width: int, height: int) -> np.ndarray:
 
 def analyze_faces(path: str, video: VideoInfo, start: int = 0, count: int | None = None,
                   progress: StageProgress | None = None, landmarks: bool = True,
-                  detect_every: int = 5, stride: int = 1) -> FaceAnalysis:
+                  detect_every: int = 5, stride: int = 1,
+                  mesh_side: int = MESH_CROP_SIDE) -> FaceAnalysis:
     """Run detection (+ landmarks) on every frame of the range and link faces into tracks.
 
     The full-range detector runs every ``detect_every`` frames (and whenever a face is
     lost); in between, each face's box comes from its landmarks in the previous frame.
     With ``stride`` > 1 only every stride-th frame is measured; tracks interpolate the rest.
+    ``mesh_side``: the crop size the landmark model sees (smaller is faster, less precise).
     """
     total = count if count is not None else max(video.frame_count - start, 1)
     tracker = FaceTracker(video.fps)
     n = 0
     previous: list[Detection] = []
-    with FaceDetector(landmarks=landmarks) as detector, \
+    with FaceDetector(landmarks=landmarks, mesh_side=mesh_side) as detector, \
             FrameReader(path, video, start, count) as reader:
         for frame in reader:
             if n % stride:

@@ -32,7 +32,7 @@ def _import_mediapipe():
 mp = _import_mediapipe()
 
 DETECT_MAX_SIDE = 640  # frames are shrunk to this for detection; landmarks use full res
-MESH_CROP_SIDE = 256
+MESH_CROP_SIDE = 256  # default crop side for the landmark model
 
 
 @dataclass
@@ -47,7 +47,9 @@ class Detection:
 class FaceDetector:
     """Finds faces and their landmarks in RGB frames. Not thread-safe: one per worker."""
 
-    def __init__(self, min_score: float = 0.5, landmarks: bool = True) -> None:
+    def __init__(self, min_score: float = 0.5, landmarks: bool = True,
+                 mesh_side: int = MESH_CROP_SIDE) -> None:
+        self._mesh_side = mesh_side
         self._det = mp.solutions.face_detection.FaceDetection(
             model_selection=1, min_detection_confidence=min_score)
         self._mesh = None
@@ -95,9 +97,9 @@ class FaceDetector:
         x0, y0 = int(round(cx - side / 2)), int(round(cy - side / 2))
         s = int(round(side))
         crop = crop_padded(frame, x0, y0, s)
-        k = MESH_CROP_SIDE / s
+        k = self._mesh_side / s
         if k < 1:
-            crop = cv2.resize(crop, (MESH_CROP_SIDE, MESH_CROP_SIDE), interpolation=cv2.INTER_AREA)
+            crop = cv2.resize(crop, (self._mesh_side, self._mesh_side), interpolation=cv2.INTER_AREA)
         else:
             k = 1.0
         result = self._mesh.process(crop)

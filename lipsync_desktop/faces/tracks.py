@@ -12,8 +12,8 @@ from dataclasses import dataclass, field
 
 import cv2
 import numpy as np
-from scipy.optimize import linear_sum_assignment
 
+from lipsync_desktop.faces.assignment import min_cost_assignment, savgol_smooth
 from lipsync_desktop.faces.detect import Detection, crop_padded
 
 MISSING, DETECTED, INTERPOLATED = 0, 1, 2
@@ -162,7 +162,7 @@ class FaceTracker:
                     if o < 0.05 and dist > 0.8:
                         continue
                     cost[i, j] = (1 - o) + 0.5 * dist + 1.5 * hist_distance(t.hist, hists[j])
-            rows, cols = linear_sum_assignment(cost)
+            rows, cols = min_cost_assignment(cost)
             for i, j in zip(rows, cols):
                 if cost[i, j] < 10.0:
                     self._live[i].add(frame_idx, detections[j], hists[j], frame)
@@ -268,9 +268,7 @@ def _interpolate_gaps(values: np.ndarray, state: np.ndarray, max_gap: int, mark:
 
 def _smooth(values: np.ndarray, window: int = 5) -> None:
     """Centred Savitzky-Golay smoothing of each valid run, in place (no lag)."""
-    from scipy.signal import savgol_filter  # imported here: scipy.signal is slow to import
-
     valid = ~np.isnan(values[:, 0])
     for a, b in _runs(valid):
         if b - a >= window:
-            values[a:b] = savgol_filter(values[a:b], window, 2, axis=0)
+            values[a:b] = savgol_smooth(values[a:b], window, 2)
