@@ -155,3 +155,31 @@ def by_key(items, key: str):
 def keys(items, user_facing_only: bool = False) -> list[str]:
     """The keys of a choice table, optionally only the user-facing ones."""
     return [i.key for i in items if not user_facing_only or getattr(i, "user_facing", True)]
+
+# --- batch queue job states --------------------------------------------------
+
+JOB_STATES: tuple[Choice, ...] = (
+    Choice("queued", "Queued", "Waiting for its turn."),
+    Choice("running", "Running", "Being processed now."),
+    Choice("done", "Done", "Finished; the output file is in place."),
+    Choice("failed", "Failed", "Stopped with an error; see its message and log. Retry to run it again."),
+    Choice("cancelled", "Cancelled", "Stopped by you; nothing was written."),
+    Choice("interrupted", "Interrupted",
+           "Cut off when the app closed or crashed; resume to run it again."),
+)
+FINISHED_STATES = ("done", "failed", "cancelled", "interrupted")  # states a job can be retried from
+
+# --- preferences -----------------------------------------------------------
+
+THEMES: tuple[Choice, ...] = (
+    Choice("light", "Light", "Light window colours."),
+    Choice("dark", "Dark", "Dark window colours, easier on the eyes in a grading suite."),
+)
+DEFAULT_THEME = "light"
+
+DEVICES: tuple[Choice, ...] = (
+    Choice("cpu", "CPU", "Runs everywhere; the built-in engine is made for it."),
+    Choice("cuda", "GPU (CUDA)", "For engines that use torch; needs a CUDA build of torch."),
+)
+DEFAULT_DEVICE = "cpu"
+MAX_PARALLEL_JOBS = 4

@@ -59,7 +59,8 @@ def _build_parser() -> argparse.ArgumentParser:
     run.add_argument("--audio", required=True, help="the new audio (any audio or video file)")
     run.add_argument("-o", "--output", required=True, help="the result file")
     run.add_argument("--face", default=choices.FACE_AUTO,
-                     help="'auto' or a face number from 'lipsync-desktop faces'")
+                     help="'auto', a face number from 'lipsync-desktop faces', or at:X,Y "
+                          "(the face nearest to that pixel)")
     run.add_argument("--tier", choices=choices.keys(choices.TIERS), default=choices.DEFAULT_TIER)
     run.add_argument("--preset", choices=[pr.key for pr in all_presets()],
                      help="export preset (default: the tier's)")

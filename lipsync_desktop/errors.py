@@ -12,6 +12,7 @@ class LipsyncError(Exception):
     """A failure whose message is written for the user."""
 
     exit_code = EXIT_FAILURE
+    log_path: str | None = None  # the job's log, when a job raised it
 
 
 class InputError(LipsyncError):

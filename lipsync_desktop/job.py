@@ -13,7 +13,6 @@ import tempfile
 import time
 import traceback
 import uuid
-from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -31,46 +30,11 @@ from lipsync_desktop.media.validate import validate_audio, validate_video
 from lipsync_desktop.paths import log_dir
 from lipsync_desktop.presets import DEFAULT_PRESET_FOR_TIER, ExportPreset, get_preset, resolve_output
 from lipsync_desktop.progress import CancelToken, ProgressCallback, StageProgress
-from lipsync_desktop.settings import Limits, Settings
+from lipsync_desktop.settings import Settings
+from lipsync_desktop.spec import JobResult, JobSpec  # noqa: F401 (re-exported)
 from lipsync_desktop.timeline import SegmentPlan, frame_range, plan_segment
 
 STAGE_WEIGHTS = {"validate": 0.02, "faces": 0.3, "audio": 0.03, "engine": 0.2, "render": 0.45}
-
-
-@dataclass
-class JobSpec:
-    """What to do: inputs, output and every choice the user made."""
-
-    video: str
-    audio: str
-    output: str
-    face: str = choices.FACE_AUTO
-    tier: str = choices.DEFAULT_TIER
-    engine: str = choices.DEFAULT_ENGINE
-    preset: str | None = None  # None: the tier's preset
-    sync_mode: str = choices.DEFAULT_SYNC_MODE
-    start: float | None = None
-    end: float | None = None
-    transcript: str | None = None
-    overwrite: bool = True
-    limits: Limits | None = None
-
-    def to_json(self) -> dict:
-        d = asdict(self)
-        d["limits"] = asdict(self.limits) if self.limits else None
-        return d
-
-
-@dataclass
-class JobResult:
-    output: str
-    log_path: str
-    face_id: int | None
-    frames: int
-    duration_s: float
-    timings: dict[str, float] = field(default_factory=dict)
-    engine_stats: dict = field(default_factory=dict)
-    warnings: list[str] = field(default_factory=list)
 
 
 class _JobLog:
@@ -213,16 +177,19 @@ def run_job(spec: JobSpec, on_progress: ProgressCallback | None = None,
                  json.dumps({k: round(v, 3) for k, v in timings.items()}))
         return JobResult(str(output), str(jlog.path), track.id if track else None, n_total,
                          n_total / video.fps, timings, stats, warnings)
-    except JobCancelled:
+    except JobCancelled as exc:
         log.warning("cancelled by the user; partial output removed")
+        exc.log_path = str(jlog.path)
         raise
     except LipsyncError as exc:
         log.error("%s: %s", type(exc).__name__, exc)
+        exc.log_path = str(jlog.path)
         raise
     except Exception as exc:  # an unexpected failure: keep the traceback for diagnosis
         log.error("unexpected failure:\n%s", traceback.format_exc())
-        raise LipsyncError(f"The job failed unexpectedly: {exc}. Details are in {jlog.path}") \
-            from exc
+        err = LipsyncError(f"The job failed unexpectedly: {exc}. Details are in {jlog.path}")
+        err.log_path = str(jlog.path)
+        raise err from exc
     finally:
         if tmp_out is not None:
             Path(tmp_out).unlink(missing_ok=True)

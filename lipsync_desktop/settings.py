@@ -1,11 +1,12 @@
-"""User settings persisted as JSON in the config folder (input limits among them)."""
+"""User settings persisted as JSON in the config folder: input limits and preferences."""
 
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 
+from lipsync_desktop import choices
 from lipsync_desktop.paths import config_dir
 
 
@@ -20,8 +21,53 @@ class Limits:
 
 
 @dataclass
+class Preferences:
+    """What the Preferences dialog edits. Empty strings mean "the default"."""
+
+    output_dir: str = ""  # "": next to the input clip
+    device: str = choices.DEFAULT_DEVICE
+    parallel_jobs: int = 1
+    theme: str = choices.DEFAULT_THEME
+    log_dir: str = ""  # "": the platform's log folder
+    notify_desktop: bool = True
+    on_finish_command: str = ""  # off by default; run with the job's result JSON on stdin
+    webhook_url: str = ""  # off by default; the job's result JSON is POSTed here
+    default_tier: str = choices.DEFAULT_TIER
+    recent_files: list[str] = field(default_factory=list)
+
+    def validate(self) -> None:
+        """Bring out-of-range values back to something usable."""
+        if self.device not in choices.keys(choices.DEVICES):
+            self.device = choices.DEFAULT_DEVICE
+        if self.theme not in choices.keys(choices.THEMES):
+            self.theme = choices.DEFAULT_THEME
+        if self.default_tier not in choices.keys(choices.TIERS):
+            self.default_tier = choices.DEFAULT_TIER
+        self.parallel_jobs = max(1, min(choices.MAX_PARALLEL_JOBS, int(self.parallel_jobs)))
+        self.recent_files = [str(p) for p in self.recent_files][:10]
+
+    def add_recent(self, path: str) -> None:
+        """Put ``path`` first in the recent files (at most 10)."""
+        self.recent_files = [path] + [p for p in self.recent_files if p != path][:9]
+
+
+def _update(obj, raw: dict) -> None:
+    """Copy known keys of ``raw`` onto the dataclass ``obj``, converting to the field's type."""
+    for f in fields(obj):
+        if f.name in raw:
+            current = getattr(obj, f.name)
+            try:
+                value = raw[f.name]
+                setattr(obj, f.name, list(value) if isinstance(current, list)
+                        else type(current)(value))
+            except (TypeError, ValueError):
+                pass
+
+
+@dataclass
 class Settings:
-    limits: Limits
+    limits: Limits = field(default_factory=Limits)
+    preferences: Preferences = field(default_factory=Preferences)
 
     @classmethod
     def path(cls) -> Path:
@@ -30,19 +76,22 @@ class Settings:
     @classmethod
     def load(cls) -> "Settings":
         """Read settings, ignoring unknown keys and falling back to defaults."""
-        limits = Limits()
         try:
             raw = json.loads(cls.path().read_text(encoding="utf-8"))
         except (OSError, ValueError):
             raw = {}
-        known = {f.name for f in fields(Limits)}
-        for key, value in (raw.get("limits") or {}).items():
-            if key in known:
-                setattr(limits, key, type(getattr(limits, key))(value))
-        return cls(limits=limits)
+        settings = cls()
+        if isinstance(raw, dict):
+            _update(settings.limits, raw.get("limits") or {})
+            _update(settings.preferences, raw.get("preferences") or {})
+        settings.preferences.validate()
+        return settings
 
     def save(self) -> None:
+        """Write atomically (a crash never leaves half a settings file)."""
         path = self.path()
         tmp = path.with_suffix(".tmp")
-        tmp.write_text(json.dumps({"limits": asdict(self.limits)}, indent=2), encoding="utf-8")
+        tmp.write_text(json.dumps({"limits": asdict(self.limits),
+                                   "preferences": asdict(self.preferences)}, indent=2),
+                       encoding="utf-8")
         tmp.replace(path)

@@ -136,17 +136,39 @@ def score_speech(analysis: FaceAnalysis, envelope: np.ndarray) -> None:
         t.speech_corr = float(np.corrcoef(a, b)[0, 1])
 
 
+def face_at(analysis: FaceAnalysis, x: float, y: float) -> FaceTrack | None:
+    """The track whose mean box centre is nearest to pixel (x, y); None without faces."""
+    best, best_d = None, float("inf")
+    for t in analysis.tracks:
+        valid = t.state != MISSING
+        if not valid.any():
+            continue
+        box = np.nanmean(t.boxes[valid], axis=0)
+        d = float(np.hypot((box[0] + box[2]) / 2 - x, (box[1] + box[3]) / 2 - y))
+        if d < best_d:
+            best, best_d = t, d
+    return best
+
+
 def choose_face(analysis: FaceAnalysis, face: str) -> FaceTrack | None:
-    """The track for ``face`` ("auto" or an id). None when the clip shows no face.
+    """The track for ``face``: "auto", an id, or "at:X,Y" (the face nearest to that pixel,
+    which stays right even if another analysis numbers the faces differently).
+    None when the clip shows no face.
 
     auto: the face whose mouth clearly moves with the clip's own speech, else the one on
     screen most and largest.
     """
+    if face.startswith("at:"):
+        try:
+            x, y = (float(v) for v in face[3:].split(","))
+        except ValueError:
+            raise InputError(f"--face at:X,Y needs two numbers, not '{face}'.", "bad_face") from None
+        return face_at(analysis, x, y)
     if face != "auto":
         try:
             return analysis.track(int(face))
         except ValueError:
-            raise InputError(f"--face must be 'auto' or a face number, not '{face}'.",
+            raise InputError(f"--face must be 'auto', a face number or at:X,Y, not '{face}'.",
                              "bad_face") from None
     if not analysis.tracks:
         return None

@@ -1,0 +1,78 @@
+"""Running one queued job: the cache check, the pipeline, the record of how it ended, and
+the hooks. The GUI's worker threads call this; it knows nothing of Qt."""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import asdict
+from pathlib import Path
+
+from lipsync_desktop.errors import InputError, JobCancelled, LipsyncError
+from lipsync_desktop.progress import CancelToken, ProgressCallback, ProgressEvent
+from lipsync_desktop.queue import hooks
+from lipsync_desktop.queue.cache import copy_result, job_key
+from lipsync_desktop.queue.store import JobQueue, QueuedJob
+from lipsync_desktop.settings import Preferences
+
+log = logging.getLogger(__name__)
+
+
+def result_payload(job: QueuedJob) -> dict:
+    """The JSON a webhook or user command receives when a job ends."""
+    return {"id": job.id, "status": job.status, "message": job.message,
+            "output": job.result.get("output") if job.status == "done" else None,
+            "video": job.spec.video, "audio": job.spec.audio, "tier": job.spec.tier,
+            "preset": job.spec.preset, "log": job.log_path,
+            "duration_s": job.result.get("duration_s"),
+            "cached_from": job.result.get("cached_from"),
+            "finished": job.finished}
+
+
+def execute(queue: JobQueue, job: QueuedJob, on_progress: ProgressCallback | None = None,
+            cancel: CancelToken | None = None, prefs: Preferences | None = None) -> QueuedJob:
+    """Run a job the queue marked running, record its end state and run the hooks.
+
+    Never raises for a job's own failure: the state and message say what happened."""
+    from lipsync_desktop.job import run_job  # heavy (models); imported when work starts
+
+    prefs = prefs or Preferences()
+    cancel = cancel or CancelToken()
+    spec = job.spec
+    throttle = {"t": 0.0}
+
+    def progress(ev: ProgressEvent) -> None:
+        now = time.monotonic()
+        if now - throttle["t"] > 0.5 or ev.fraction >= 1.0:  # the database needs no more
+            throttle["t"] = now
+            queue.set_progress(job.id, ev.fraction, ev.stage)
+        if on_progress:
+            on_progress(ev)
+
+    try:
+        key = job_key(spec, queue, cancel)
+        queue.set_cache_key(job.id, key)
+        earlier = queue.find_done(key, exclude=job.id)
+        if earlier is not None:
+            source = earlier.result.get("output") or earlier.spec.output
+            target = Path(spec.output)
+            if target.exists() and not spec.overwrite and target.resolve() != Path(source).resolve():
+                raise InputError(f"The output file already exists: {target}", "output_exists")
+            copy_result(source, target)
+            result = dict(earlier.result, output=str(target), cached_from=earlier.id)
+            queue.finish(job.id, "done", f"Same inputs and settings as job {earlier.id}: "
+                         "its result was reused instead of running again.", result,
+                         earlier.log_path)
+        else:
+            r = run_job(spec, progress, cancel, Path(prefs.log_dir) if prefs.log_dir else None)
+            queue.finish(job.id, "done", "", asdict(r), r.log_path)
+    except JobCancelled as exc:
+        queue.finish(job.id, "cancelled", "Cancelled; nothing was written.", None, exc.log_path)
+    except LipsyncError as exc:
+        queue.finish(job.id, "failed", str(exc), None, exc.log_path)
+    except Exception as exc:  # noqa: BLE001 - a worker must never die silently
+        log.exception("job %s", job.id)
+        queue.finish(job.id, "failed", f"The job failed unexpectedly: {exc}", None, None)
+    done = queue.get(job.id)
+    hooks.after_job(result_payload(done), prefs.on_finish_command, prefs.webhook_url)
+    return done
