@@ -134,17 +134,11 @@ def _cmd_run(args) -> int:
 
 
 def _cmd_faces(args) -> int:
-    from lipsync_desktop.faces.analysis import analyze_faces, choose_face
-    from lipsync_desktop.media.validate import validate_video
-    from lipsync_desktop.settings import Settings
-    from lipsync_desktop.timeline import frame_range
+    from lipsync_desktop.job import find_faces
 
-    info = validate_video(args.video, Settings.load().limits)
-    first, stop = frame_range(args.start, args.end, info.video.fps, info.video.frame_count)
-    analysis = analyze_faces(args.video, info.video, first, stop - first)
+    _, analysis, auto = find_faces(args.video, args.start, args.end)
     out = analysis.to_json()
-    auto = choose_face(analysis, choices.FACE_AUTO)
-    out["auto"] = auto.id if auto else None
+    out["auto"] = auto
     if args.thumbnails:
         paths = analysis.save_thumbnails(args.thumbnails)
         by_id = {int(p.stem.split("_")[1]): str(p) for p in paths}

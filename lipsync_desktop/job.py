@@ -74,6 +74,37 @@ def _check_output(spec: JobSpec, preset: ExportPreset, output: Path) -> None:
         raise InputError(f"The output file already exists: {output}", "output_exists")
 
 
+def _analyse(path: str, vinfo: MediaInfo, first: int, stop: int, progress: StageProgress,
+             tier: choices.TierChoice) -> tuple[FaceAnalysis, np.ndarray | None]:
+    """Face tracks of frames [first, stop), scored against the clip's own speech if any,
+    and that speech (16 kHz mono) or None."""
+    video = vinfo.video
+    faces = analyze_faces(path, video, first, stop - first, progress,
+                          stride=tier.analysis_stride, mesh_side=tier.mesh_side)
+    clip_audio = None
+    if vinfo.audio is not None:
+        clip_audio = decode_audio(path, ANALYSIS_RATE, first / video.fps,
+                                  faces.n_frames / video.fps)
+        score_speech(faces, speech_envelope(clip_audio, ANALYSIS_RATE, video.fps, faces.n_frames))
+    return faces, clip_audio
+
+
+def find_faces(video_path: str, start: float | None = None, end: float | None = None,
+               tier: str = choices.DEFAULT_TIER, on_progress: ProgressCallback | None = None,
+               cancel: CancelToken | None = None) -> tuple[MediaInfo, FaceAnalysis, int | None]:
+    """The faces a job on this clip would see, and the one ``auto`` picks (its id or None).
+
+    The CLI's ``faces`` command and the GUI's face gallery both call this."""
+    progress = StageProgress(on_progress, {"faces": 1.0}, cancel or CancelToken())
+    vinfo = validate_video(video_path, Settings.load().limits)
+    first, stop = frame_range(start, end, vinfo.video.fps, vinfo.video.frame_count)
+    progress.start("faces", stop - first)
+    faces, _ = _analyse(video_path, vinfo, first, stop, progress,
+                        choices.by_key(choices.TIERS, tier))
+    auto = choose_face(faces, choices.FACE_AUTO)
+    return vinfo, faces, auto.id if auto else None
+
+
 def run_job(spec: JobSpec, on_progress: ProgressCallback | None = None,
             cancel: CancelToken | None = None, log_folder: Path | None = None) -> JobResult:
     """Run one job to completion. Raises InputError, JobCancelled or LipsyncError."""
@@ -114,14 +145,8 @@ def run_job(spec: JobSpec, on_progress: ProgressCallback | None = None,
         t0 = time.monotonic()
         progress.start("faces", stop - first)
         tier = choices.by_key(choices.TIERS, spec.tier)
-        faces = analyze_faces(spec.video, video, first, stop - first, progress,
-                              stride=tier.analysis_stride, mesh_side=tier.mesh_side)
+        faces, clip_audio = _analyse(spec.video, vinfo, first, stop, progress, tier)
         seg_frames = faces.n_frames
-        clip_audio = None
-        if vinfo.audio is not None:
-            clip_audio = decode_audio(spec.video, ANALYSIS_RATE, first / video.fps,
-                                      seg_frames / video.fps)
-            score_speech(faces, speech_envelope(clip_audio, ANALYSIS_RATE, video.fps, seg_frames))
         track = choose_face(faces, spec.face)
         log.info("faces: %s", json.dumps(faces.to_json()))
         warnings: list[str] = []

@@ -1,14 +1,206 @@
-"""The GUI entry point opens a window (offscreen)."""
+"""The real main window, driven offscreen with pytest-qt: load, faces, run, cancel,
+restart with the queue intact, cached result, preferences."""
+
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
+from PySide6.QtGui import QDropEvent
+from PySide6.QtWidgets import QMessageBox
 
 from lipsync_desktop import APP_NAME
+from lipsync_desktop.queue.store import JobQueue
+from tests import media
 
 
-def test_main_window_opens(qtbot):
+@pytest.fixture
+def clip(gen) -> Path:
+    path = gen / "gui_face.mp4"
+    if not path.exists():
+        audio = media.tone(gen / "gui_clip_audio.wav", 2.0, 220)
+        media.face_clip(path, 2.0, audio=audio)
+    return path
+
+
+@pytest.fixture
+def window(qtbot, tmp_path):
     from lipsync_desktop.gui.app import build_main_window
 
-    window = build_main_window()
-    qtbot.addWidget(window)
-    window.show()
-    qtbot.waitExposed(window)
+    w = build_main_window(JobQueue(tmp_path / "queue.sqlite3"))
+    qtbot.addWidget(w)
+    w.show()
+    qtbot.waitExposed(w)
+    yield w
+    w.controller.shutdown()
+
+
+def _drop(widget, paths):
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile(str(p)) for p in paths])
+    ev = QDropEvent(QPointF(5, 5), Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton,
+                    Qt.KeyboardModifier.NoModifier)
+    widget.dropEvent(ev)
+
+
+def _load(qtbot, window, clip, speech):
+    _drop(window.video_zone, [clip])
+    _drop(window.audio_zone, [speech])
+    qtbot.waitUntil(lambda: window.analysis is not None, timeout=60000)
+
+
+def _wait_state(qtbot, window, job_id, states, timeout=120000):
+    qtbot.waitUntil(lambda: window.controller.queue.get(job_id).status in states
+                    and job_id not in window.controller.running_ids, timeout=timeout)
+    return window.controller.queue.get(job_id)
+
+
+def test_window_opens_with_title_and_icon(window):
     assert APP_NAME in window.windowTitle()
-    assert "lipsync-desktop run" in window.centralWidget().text()
+    assert not window.windowIcon().isNull()
+    assert not window.run_button.isEnabled()  # nothing loaded yet
+    assert "add a clip" in window.status.text()
+
+
+def test_bad_input_is_explained_inline(window, tmp_path):
+    bad = tmp_path / "notes.mp4"
+    bad.write_text("not a video")
+    _drop(window.video_zone, [bad])
+    assert window.video_zone.error.isVisible()
+    assert window.video_zone.error.text()
+    assert not window.run_button.isEnabled()
+
+
+def test_full_flow_faces_run_compare_cache(qtbot, window, clip, speech, tmp_path):
+    _load(qtbot, window, clip, speech)
+    assert "s," in window.video_zone.detail.text()  # media info shown
+    # the gallery: Auto first, then the face; the face is selected by clicking it
+    assert window.gallery.count() == 2
+    assert window.gallery.current_face() is None
+    window.gallery.setCurrentRow(1)
+    face_id = window.gallery.current_face()
+    assert face_id == window.analysis.tracks[0].id
+    assert window.frame_view.selected == face_id
+    assert window.face_choice().startswith("at:")
+    # a preset and the draft tier
+    window.tier.setCurrentIndex(window.tier.findData("draft"))
+    window.preset.setCurrentIndex(window.preset.findData("draft"))
+    out = tmp_path / "result.mp4"
+    window.output.setText(str(out))
+    assert window.run_button.isEnabled()
+    qtbot.mouseClick(window.run_button, Qt.MouseButton.LeftButton)
+    job_id = window.current_job
+    job = _wait_state(qtbot, window, job_id, ("done", "failed"))
+    assert job.status == "done", job.message
+    assert out.is_file() and job.spec.face.startswith("at:")
+    assert window.progress.value() == 1000
+    assert window.b_play_result.isEnabled() and window.tabs.currentIndex() == 2
+    assert window.compare._after is not None and window.compare._before is not None
+    # the same job again (another output name): the earlier result comes back at once
+    out2 = tmp_path / "again.mp4"
+    window.output.setText(str(out2))
+    window.run_current()
+    job2 = _wait_state(qtbot, window, window.current_job, ("done", "failed"))
+    assert job2.status == "done" and job2.result["cached_from"] == job_id
+    assert out2.read_bytes() == out.read_bytes()
+
+
+def test_existing_output_needs_confirmation(qtbot, window, clip, speech, tmp_path, monkeypatch):
+    _load(qtbot, window, clip, speech)
+    out = tmp_path / "exists.mp4"
+    out.write_bytes(b"keep me")
+    window.output.setText(str(out))
+    monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: QMessageBox.StandardButton.No)
+    window.run_current()
+    assert window.controller.queue.jobs() == [] and out.read_bytes() == b"keep me"
+
+
+def test_cancel_leaves_no_partial_file(qtbot, window, clip, speech, tmp_path):
+    _load(qtbot, window, clip, speech)
+    folder = tmp_path / "out"
+    folder.mkdir()
+    out = folder / "cancelled.mp4"
+    window.output.setText(str(out))
+    window.run_current()
+    job_id = window.current_job
+    qtbot.waitUntil(lambda: window.controller.queue.get(job_id).stage in ("faces", "engine",
+                                                                          "render"),
+                    timeout=60000)
+    assert window.cancel_button.isEnabled()
+    qtbot.mouseClick(window.cancel_button, Qt.MouseButton.LeftButton)
+    job = _wait_state(qtbot, window, job_id, ("cancelled", "done"), timeout=10000)
+    assert job.status == "cancelled"
+    assert list(folder.iterdir()) == []
+    assert "Cancelled" in window.status.text()
+    assert window.run_button.isEnabled() and not window.cancel_button.isEnabled()
+
+
+def test_queue_survives_restart(qtbot, tmp_path, clip, speech, monkeypatch):
+    from lipsync_desktop.gui.app import build_main_window
+
+    db = tmp_path / "queue.sqlite3"
+    w = build_main_window(JobQueue(db))
+    qtbot.addWidget(w)
+    w.set_audio(str(speech))
+    w.controller.set_paused(True)
+    w.add_clips_to_queue([str(clip), str(clip)])
+    ids = [j.id for j in w.controller.queue.jobs()]
+    assert len(ids) == 2 and w.queue_panel.table.rowCount() == 2
+    w.controller.queue.finish(ids[1], "failed", "it broke")
+    # a job that was running when the app died
+    running = w.controller.queue.add(w.build_spec(video=str(clip), output=str(tmp_path / "r.mp4")))
+    w.controller.queue.move(running, -5)
+    assert w.controller.queue.claim_next().id == running
+    w.close()
+    # "restart": a new window on the same database
+    w2 = build_main_window(JobQueue(db))
+    qtbot.addWidget(w2)
+    states = {j.id: j.status for j in w2.controller.queue.jobs()}
+    assert states == {ids[0]: "queued", ids[1]: "failed", running: "interrupted"}
+    assert w2.controller.recovered == [running]
+    labels = [w2.queue_panel.table.item(r, 4).text() for r in range(3)]
+    assert sorted(labels) == ["Failed", "Interrupted", "Queued"]
+    # retry the interrupted one from the panel
+    w2.queue_panel.table.selectRow([j.id for j in w2.controller.queue.jobs()].index(running))
+    w2.controller.set_paused(True)
+    w2.queue_panel.b_retry.click()
+    assert w2.controller.queue.get(running).status == "queued"
+    w2.controller.shutdown()
+
+
+def test_queue_panel_edits(qtbot, window, clip, speech):
+    window.set_audio(str(speech))
+    window.controller.set_paused(True)
+    window.add_clips_to_queue([str(clip)])
+    panel = window.queue_panel
+    panel.table.selectRow(0)
+    panel.b_dup.click()
+    assert panel.table.rowCount() == 2
+    panel.table.clearSelection()
+    panel.table.selectRow(1)
+    panel.preset_box.setCurrentIndex(panel.preset_box.findData("vp9"))
+    panel.b_preset.click()
+    jobs = window.controller.queue.jobs()
+    assert jobs[1].spec.preset == "vp9" and jobs[1].spec.output.endswith(".webm")
+    assert jobs[0].spec.preset != "vp9"
+    panel.b_up.click()
+    assert [j.spec.preset for j in window.controller.queue.jobs()][0] == "vp9"
+    panel.remove_selected()
+    assert panel.table.rowCount() == 1
+
+
+def test_preferences_dialog_saves(qtbot, window):
+    from lipsync_desktop.gui.preferences import PreferencesDialog
+    from lipsync_desktop.settings import Settings
+
+    dlg = PreferencesDialog(window.prefs, window)
+    qtbot.addWidget(dlg)
+    assert dlg.tabs.count() == 3 and dlg.tabs.tabText(2) == "Models"
+    dlg.parallel.setValue(2)
+    dlg.theme.setCurrentIndex(dlg.theme.findData("dark"))
+    new = dlg.preferences()
+    assert new.parallel_jobs == 2 and new.theme == "dark" and new.webhook_url == ""
+    for k, v in vars(new).items():
+        setattr(window.prefs, k, v)
+    window.settings.save()
+    window.apply_theme()
+    assert Settings.load().preferences.theme == "dark"

@@ -1,4 +1,4 @@
-"""Application entry: a minimal main window until the full GUI lands."""
+"""Application entry: QApplication, icon, theme and the main window."""
 
 from __future__ import annotations
 
@@ -7,21 +7,14 @@ import sys
 from lipsync_desktop import APP_NAME, __version__
 
 
-def build_main_window():
-    """The main window (a placeholder pointing to the CLI until the full GUI lands)."""
-    from PySide6.QtWidgets import QLabel, QMainWindow
+def build_main_window(queue=None):
+    """The main window (a QApplication must exist)."""
+    from lipsync_desktop.gui.main_window import MainWindow
 
-    window = QMainWindow()
-    window.setWindowTitle(f"{APP_NAME} {__version__}")
-    label = QLabel("Lipsync Desktop: the full window is on its way.\n"
-                   "Meanwhile use the command line: lipsync-desktop run --help")
-    label.setMargin(24)
-    window.setCentralWidget(label)
-    window.resize(640, 360)
-    return window
+    return MainWindow(queue)
 
 
-def run_gui() -> int:
+def run_gui(argv: list[str] | None = None) -> int:
     """Open the main window and run the Qt event loop."""
     try:
         from PySide6.QtWidgets import QApplication
@@ -29,8 +22,14 @@ def run_gui() -> int:
         print(f"error: the GUI needs PySide6 ({exc}); the CLI still works: "
               "lipsync-desktop run --help", file=sys.stderr)
         return 1
-    app = QApplication.instance() or QApplication(sys.argv)
+    app = QApplication.instance() or QApplication(argv if argv is not None else sys.argv)
     app.setApplicationName(APP_NAME)
+    app.setApplicationDisplayName(APP_NAME)
+    app.setApplicationVersion(__version__)
+    app.setOrganizationName(APP_NAME)
+    from lipsync_desktop.gui.resources import app_icon
+
+    app.setWindowIcon(app_icon())
     window = build_main_window()
     window.show()
     return app.exec()

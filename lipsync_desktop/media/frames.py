@@ -294,3 +294,13 @@ class FrameWriter:
         except queue.Full:
             pass
         self._thread.join(timeout=2)
+
+
+def read_frame_at(path: str, video: VideoInfo, index: int,
+                  scale_to: tuple[int, int] | None = None) -> np.ndarray | None:
+    """One RGB frame (upright) by index, or None past the end. For previews, not for runs."""
+    index = max(0, min(int(index), max(video.frame_count - 1, 0)))
+    with FrameReader(path, video, index, 1, scale_to) as reader:
+        for frame in reader:
+            return frame
+    return None

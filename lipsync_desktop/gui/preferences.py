@@ -1,0 +1,156 @@
+"""The Preferences dialog: output and log folders, device, parallel jobs, theme,
+notifications and the Models page. It edits ``settings.Preferences``; nothing more."""
+
+from __future__ import annotations
+
+import importlib.util
+from dataclasses import replace
+from pathlib import Path
+
+from PySide6.QtWidgets import (QCheckBox, QComboBox, QDialog, QDialogButtonBox, QFileDialog,
+                               QFormLayout, QHBoxLayout, QLabel, QLineEdit, QPushButton, QSpinBox,
+                               QTabWidget, QTextBrowser, QVBoxLayout, QWidget)
+
+from lipsync_desktop import choices
+from lipsync_desktop.paths import log_dir
+from lipsync_desktop.settings import Preferences
+
+
+def cuda_available() -> bool:
+    """True when a CUDA build of torch is installed and sees a GPU (checked lazily)."""
+    if importlib.util.find_spec("torch") is None:
+        return False
+    try:
+        import torch
+
+        return bool(torch.cuda.is_available())
+    except Exception:  # noqa: BLE001 - a broken torch means no GPU for us
+        return False
+
+
+def _folder_row(edit: QLineEdit, title: str, parent: QWidget) -> QHBoxLayout:
+    row = QHBoxLayout()
+    row.addWidget(edit, 1)
+    b = QPushButton("Choose…")
+    b.setToolTip(title)
+
+    def pick():
+        d = QFileDialog.getExistingDirectory(parent, title, edit.text() or str(Path.home()))
+        if d:
+            edit.setText(d)
+
+    b.clicked.connect(pick)
+    row.addWidget(b)
+    return row
+
+
+def models_page_html() -> str:
+    """What the Models page lists: every engine and the model files it ships."""
+    from lipsync_desktop.queue.cache import MODELS, file_digest
+
+    rows = []
+    for e in choices.ENGINES:
+        if not e.user_facing:
+            continue
+        rows.append(f"<h3>{e.label}</h3><p>{e.help}</p>")
+    files = sorted(p for p in MODELS.glob("*") if p.is_file())
+    if files:
+        rows.append("<p><b>Model files (shipped with the app, nothing to download):</b></p><ul>")
+        for p in files:
+            rows.append(f"<li>{p.name}: {p.stat().st_size / 1024:.0f} KB, sha256 "
+                        f"<code>{file_digest(p)[:16]}…</code></li>")
+        rows.append("</ul>")
+    rows.append("<p>Optional engines and their downloads will be listed here.</p>")
+    return "".join(rows)
+
+
+class PreferencesDialog(QDialog):
+    def __init__(self, prefs: Preferences, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Preferences")
+        self.setMinimumWidth(560)
+        self._prefs = prefs
+        tabs = QTabWidget()
+
+        general = QWidget()
+        form = QFormLayout(general)
+        self.output_dir = QLineEdit(prefs.output_dir)
+        self.output_dir.setPlaceholderText("Next to the input clip")
+        self.output_dir.setToolTip("Where results go unless you pick another path")
+        form.addRow("Default output folder", _folder_row(self.output_dir, "Output folder", self))
+        self.log_dir = QLineEdit(prefs.log_dir)
+        self.log_dir.setPlaceholderText(str(log_dir()))
+        self.log_dir.setToolTip("One log file per job is written here")
+        form.addRow("Log folder", _folder_row(self.log_dir, "Log folder", self))
+        self.device = QComboBox()
+        has_cuda = cuda_available()
+        for d in choices.DEVICES:
+            self.device.addItem(d.label if d.key != "cuda" or has_cuda
+                                else f"{d.label} (needs a CUDA build of torch)", d.key)
+            self.device.setItemData(self.device.count() - 1, d.help, 3)  # tooltip role
+        if not has_cuda:
+            self.device.model().item(1).setEnabled(False)
+        self.device.setCurrentIndex(max(0, self.device.findData(prefs.device)))
+        form.addRow("Device", self.device)
+        self.parallel = QSpinBox()
+        self.parallel.setRange(1, choices.MAX_PARALLEL_JOBS)
+        self.parallel.setValue(prefs.parallel_jobs)
+        self.parallel.setToolTip("How many queued jobs run at the same time")
+        form.addRow("Parallel jobs", self.parallel)
+        self.tier = QComboBox()
+        for t in choices.TIERS:
+            self.tier.addItem(t.label, t.key)
+        self.tier.setCurrentIndex(max(0, self.tier.findData(prefs.default_tier)))
+        form.addRow("Default tier", self.tier)
+        self.theme = QComboBox()
+        for t in choices.THEMES:
+            self.theme.addItem(t.label, t.key)
+        self.theme.setCurrentIndex(max(0, self.theme.findData(prefs.theme)))
+        form.addRow("Theme", self.theme)
+        tabs.addTab(general, "General")
+
+        notify = QWidget()
+        nform = QFormLayout(notify)
+        self.notify_desktop = QCheckBox("Show a desktop notification when a job ends")
+        self.notify_desktop.setChecked(prefs.notify_desktop)
+        nform.addRow(self.notify_desktop)
+        self.command = QLineEdit(prefs.on_finish_command)
+        self.command.setPlaceholderText("Off. Example: /usr/local/bin/publish.sh")
+        self.command.setToolTip("Runs after every job with its result JSON on standard input and "
+                                "LIPSYNC_JOB_ID, LIPSYNC_STATUS, LIPSYNC_OUTPUT set")
+        nform.addRow("Run a command", self.command)
+        self.webhook = QLineEdit(prefs.webhook_url)
+        self.webhook.setPlaceholderText("Off. Example: https://example.com/hooks/lipsync")
+        self.webhook.setToolTip("The job's result JSON is POSTed here when it ends")
+        nform.addRow("Webhook URL", self.webhook)
+        hint = QLabel("Both are off unless filled in. Failures are written to the job log and "
+                      "never fail the job.")
+        hint.setObjectName("hint")
+        hint.setWordWrap(True)
+        nform.addRow(hint)
+        tabs.addTab(notify, "Notifications")
+
+        models = QTextBrowser()
+        models.setHtml(models_page_html())
+        tabs.addTab(models, "Models")
+
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok |
+                                   QDialogButtonBox.StandardButton.Cancel)
+        buttons.accepted.connect(self.accept)
+        buttons.rejected.connect(self.reject)
+        lay = QVBoxLayout(self)
+        lay.addWidget(tabs)
+        lay.addWidget(buttons)
+        self.tabs = tabs
+
+    def preferences(self) -> Preferences:
+        """The edited preferences (a copy; the caller saves them)."""
+        p = replace(self._prefs, output_dir=self.output_dir.text().strip(),
+                    log_dir=self.log_dir.text().strip(), device=self.device.currentData(),
+                    parallel_jobs=self.parallel.value(), theme=self.theme.currentData(),
+                    default_tier=self.tier.currentData(),
+                    notify_desktop=self.notify_desktop.isChecked(),
+                    on_finish_command=self.command.text().strip(),
+                    webhook_url=self.webhook.text().strip())
+        p.validate()
+        return p

@@ -1,0 +1,91 @@
+"""Runs the batch queue: up to N jobs at a time, each in its own QThread; pause and resume;
+cancel. The queue itself (order, states) lives in SQLite (``queue.store``)."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QObject, QThread, Signal
+
+from lipsync_desktop.gui.workers import JobWorker, start_in_thread, wait_for_threads
+from lipsync_desktop.queue.store import JobQueue
+from lipsync_desktop.settings import Preferences
+
+
+class QueueController(QObject):
+    changed = Signal()  # the list of jobs or a state changed: views reload
+    job_progress = Signal(int, float, float, object)  # id, fraction, fps, eta
+    job_stage = Signal(int, str)
+    log_line = Signal(int, str)
+    job_finished = Signal(int, str, str)  # id, state, message
+    idle = Signal()  # nothing running and nothing will start
+
+    def __init__(self, queue: JobQueue, prefs: Preferences, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.queue = queue
+        self.prefs = prefs
+        self.paused = False
+        self._running: dict[int, tuple[QThread, JobWorker]] = {}
+        self.recovered = queue.recover()  # jobs a crash or forced quit cut off
+
+    @property
+    def running_ids(self) -> list[int]:
+        return list(self._running)
+
+    def set_paused(self, paused: bool) -> None:
+        """A paused queue starts nothing new; running jobs go on."""
+        self.paused = paused
+        if not paused:
+            self.pump()
+        self.changed.emit()
+
+    def pump(self) -> None:
+        """Start queued jobs while there are free slots."""
+        started = False
+        while not self.paused and len(self._running) < max(1, self.prefs.parallel_jobs):
+            job = self.queue.claim_next()
+            if job is None:
+                break
+            worker = JobWorker(self.queue, job, self.prefs)
+            worker.progress.connect(self.job_progress)
+            worker.stage.connect(self.job_stage)
+            worker.log_line.connect(self.log_line)
+            worker.finished.connect(self._on_finished)
+            thread = start_in_thread(worker, worker.finished)
+            self._running[job.id] = (thread, worker)
+            started = True
+        if started:
+            self.changed.emit()
+        elif not self._running:
+            self.idle.emit()
+
+    def cancel(self, job_id: int) -> bool:
+        """Cancel a running job (it stops within a second) or drop a queued one."""
+        if job_id in self._running:
+            self._running[job_id][1].cancel()
+            return True
+        job = self.queue.get(job_id)
+        if job.status == "queued":
+            self.queue.finish(job_id, "cancelled", "Cancelled before it started.")
+            self.changed.emit()
+            return True
+        return False
+
+    def cancel_all(self) -> None:
+        for _, worker in self._running.values():
+            worker.cancel()
+
+    def shutdown(self, timeout_ms: int = 5000) -> None:
+        """On quit: stop running jobs and wait for their threads; they are recorded as
+        interrupted, so they can be resumed next time."""
+        ids = list(self._running)
+        self.cancel_all()
+        wait_for_threads(timeout_ms)
+        for job_id in ids:
+            self.queue.finish(job_id, "interrupted",
+                              "The app was closed while this job ran; resume it to start again.")
+        self._running.clear()
+
+    def _on_finished(self, job_id: int, state: str, message: str) -> None:
+        self._running.pop(job_id, None)
+        self.job_finished.emit(job_id, state, message)
+        self.changed.emit()
+        self.pump()

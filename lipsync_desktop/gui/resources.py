@@ -1,0 +1,35 @@
+"""The app's icon and themes, read from ``resources/`` (next to the package in a source
+checkout or a frozen build). Missing files fall back to Qt's defaults."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from PySide6.QtGui import QIcon
+
+from lipsync_desktop import choices
+
+
+def resources_dir() -> Path:
+    """``resources/`` of a source checkout, or of a PyInstaller bundle."""
+    bundle = getattr(sys, "_MEIPASS", None)
+    if bundle:
+        return Path(bundle) / "resources"
+    return Path(__file__).resolve().parents[2] / "resources"
+
+
+def app_icon() -> QIcon:
+    path = resources_dir() / "icon.svg"
+    return QIcon(str(path)) if path.is_file() else QIcon()
+
+
+def theme_qss(theme: str) -> str:
+    """The style sheet of a theme (``choices.THEMES``), or "" when it is not installed."""
+    if theme not in choices.keys(choices.THEMES):
+        theme = choices.DEFAULT_THEME
+    path = resources_dir() / "themes" / f"{theme}.qss"
+    try:
+        return path.read_text(encoding="utf-8")
+    except OSError:
+        return ""

@@ -1,0 +1,320 @@
+"""Small reusable widgets: drop zones, a frame view with face boxes, the face gallery and
+the before/after comparison. They show data; they do not compute it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+from PySide6.QtCore import QPoint, QRectF, QSize, Qt, Signal
+from PySide6.QtGui import QColor, QIcon, QImage, QMouseEvent, QPainter, QPen, QPixmap
+from PySide6.QtWidgets import (QFileDialog, QFrame, QHBoxLayout, QLabel, QListWidget,
+                               QListWidgetItem, QPushButton, QSizePolicy, QSlider, QVBoxLayout,
+                               QWidget)
+
+VIDEO_FILTER = "Video (*.mp4 *.mov *.mkv *.webm *.avi *.m4v *.mpg *.mpeg *.mts);;All files (*)"
+AUDIO_FILTER = ("Audio (*.wav *.mp3 *.flac *.m4a *.aac *.ogg *.opus *.aiff *.aif);;"
+                "Video with audio (*.mp4 *.mov *.mkv *.webm);;All files (*)")
+
+
+def qimage(rgb: np.ndarray) -> QImage:
+    """A QImage that owns a copy of an RGB uint8 array."""
+    rgb = np.ascontiguousarray(rgb)
+    h, w = rgb.shape[:2]
+    return QImage(rgb.data, w, h, 3 * w, QImage.Format.Format_RGB888).copy()
+
+
+def _restyle(w: QWidget) -> None:
+    w.style().unpolish(w)
+    w.style().polish(w)
+
+
+class DropZone(QFrame):
+    """A box that takes dropped files (or a click to browse) and shows what it holds."""
+
+    files_dropped = Signal(list)  # list[str]
+
+    def __init__(self, title: str, hint: str, file_filter: str, multiple: bool = False,
+                 parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("dropZone")
+        self.setAcceptDrops(True)
+        self.file_filter, self.multiple = file_filter, multiple
+        self.setMinimumHeight(96)
+        self.setCursor(Qt.CursorShape.PointingHandCursor)
+        self.title = QLabel(f"<b>{title}</b>")
+        self.detail = QLabel(hint)
+        self.detail.setObjectName("hint")
+        self.detail.setWordWrap(True)
+        self.error = QLabel()
+        self.error.setObjectName("error")
+        self.error.setWordWrap(True)
+        self.error.hide()
+        lay = QVBoxLayout(self)
+        lay.addWidget(self.title)
+        lay.addWidget(self.detail)
+        lay.addWidget(self.error)
+        lay.addStretch(1)
+        self._hint = hint
+        self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
+
+    def set_state(self, detail: str, error: str = "") -> None:
+        """Show the loaded file's details, or a validation error in words."""
+        self.detail.setText(detail or self._hint)
+        self.error.setText(error)
+        self.error.setVisible(bool(error))
+        self.setProperty("loaded", bool(detail) and not error)
+        self.setProperty("error", bool(error))
+        _restyle(self)
+
+    def browse(self) -> None:
+        if self.multiple:
+            paths, _ = QFileDialog.getOpenFileNames(self, self.title.text(), "", self.file_filter)
+        else:
+            path, _ = QFileDialog.getOpenFileName(self, self.title.text(), "", self.file_filter)
+            paths = [path] if path else []
+        if paths:
+            self.files_dropped.emit(paths)
+
+    def mouseReleaseEvent(self, ev: QMouseEvent) -> None:  # noqa: N802
+        if ev.button() == Qt.MouseButton.LeftButton:
+            self.browse()
+
+    def keyPressEvent(self, ev) -> None:  # noqa: N802
+        if ev.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter, Qt.Key.Key_Space):
+            self.browse()
+        else:
+            super().keyPressEvent(ev)
+
+    def dragEnterEvent(self, ev) -> None:  # noqa: N802
+        if ev.mimeData().hasUrls():
+            ev.acceptProposedAction()
+            self.setProperty("hover", True)
+            _restyle(self)
+
+    def dragLeaveEvent(self, ev) -> None:  # noqa: N802
+        self.setProperty("hover", False)
+        _restyle(self)
+
+    def dropEvent(self, ev) -> None:  # noqa: N802
+        self.setProperty("hover", False)
+        _restyle(self)
+        paths = [u.toLocalFile() for u in ev.mimeData().urls() if u.isLocalFile()]
+        if paths:
+            ev.acceptProposedAction()
+            self.files_dropped.emit(paths)
+
+
+class FrameView(QLabel):
+    """A still frame scaled to fit, with a box on each face; clicking a face selects it."""
+
+    face_clicked = Signal(int)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.setMinimumSize(320, 200)
+        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
+        self._image: QImage | None = None
+        self._boxes: dict[int, tuple[float, float, float, float]] = {}
+        self.selected: int | None = None
+        self.setText("Drop a clip to see it here")
+        self.setObjectName("hint")
+
+    def set_frame(self, rgb: np.ndarray | None, boxes: dict[int, tuple] | None = None) -> None:
+        self._image = qimage(rgb) if rgb is not None else None
+        self._boxes = boxes or {}
+        if self._image is None:
+            self.setText("Drop a clip to see it here")
+        self.update()
+
+    def set_selected(self, face_id: int | None) -> None:
+        self.selected = face_id
+        self.update()
+
+    def _geometry(self) -> tuple[float, float, float]:
+        iw, ih = self._image.width(), self._image.height()
+        k = min(self.width() / iw, self.height() / ih)
+        return k, (self.width() - iw * k) / 2, (self.height() - ih * k) / 2
+
+    def paintEvent(self, ev) -> None:  # noqa: N802
+        if self._image is None:
+            return super().paintEvent(ev)
+        p = QPainter(self)
+        p.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform)
+        k, ox, oy = self._geometry()
+        p.drawImage(QRectF(ox, oy, self._image.width() * k, self._image.height() * k), self._image)
+        for fid, (x0, y0, x1, y1) in self._boxes.items():
+            chosen = fid == self.selected
+            p.setPen(QPen(QColor("#37d67a" if chosen else "#ffd166"), 3 if chosen else 1.5))
+            r = QRectF(ox + x0 * k, oy + y0 * k, (x1 - x0) * k, (y1 - y0) * k)
+            p.drawRect(r)
+            p.drawText(r.topLeft() + QPoint(4, -4), f"Face {fid}" + ("  (selected)" if chosen else ""))
+        p.end()
+
+    def mousePressEvent(self, ev: QMouseEvent) -> None:  # noqa: N802
+        if self._image is None or not self._boxes:
+            return
+        k, ox, oy = self._geometry()
+        x, y = (ev.position().x() - ox) / k, (ev.position().y() - oy) / k
+        for fid, (x0, y0, x1, y1) in self._boxes.items():
+            if x0 <= x <= x1 and y0 <= y <= y1:
+                self.face_clicked.emit(fid)
+                return
+
+
+class FaceGallery(QListWidget):
+    """One thumbnail per face track, with how long it is on screen; 'Auto' comes first."""
+
+    AUTO = -1
+    face_selected = Signal(object)  # face id, or None for auto
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setViewMode(QListWidget.ViewMode.IconMode)
+        self.setIconSize(QSize(96, 96))
+        self.setResizeMode(QListWidget.ResizeMode.Adjust)
+        self.setMovement(QListWidget.Movement.Static)
+        self.setWrapping(False)
+        self.setFlow(QListWidget.Flow.LeftToRight)
+        self.setFixedHeight(150)
+        self.setSpacing(6)
+        self.setToolTip("Pick the face to re-animate. Auto picks the one who speaks, "
+                        "else the one on screen most.")
+        self.currentItemChanged.connect(self._changed)
+
+    def set_faces(self, faces: list[dict], auto_id: int | None) -> None:
+        """faces: dicts with id, thumbnail (RGB array or None), seconds and share."""
+        self.blockSignals(True)
+        self.clear()
+        auto = QListWidgetItem(f"Auto\n(face {auto_id})" if auto_id is not None else "Auto")
+        auto.setData(Qt.ItemDataRole.UserRole, self.AUTO)
+        auto.setToolTip("Let the app choose: the face that speaks, else the one on screen most.")
+        auto.setSizeHint(QSize(110, 130))
+        self.addItem(auto)
+        for f in faces:
+            item = QListWidgetItem(f"Face {f['id']}\n{f['seconds']:.1f} s ({f['share']:.0%})")
+            if f.get("thumbnail") is not None:
+                item.setIcon(QIcon(QPixmap.fromImage(qimage(f["thumbnail"]))))
+            item.setData(Qt.ItemDataRole.UserRole, f["id"])
+            item.setToolTip(f"Face {f['id']}: on screen {f['seconds']:.1f} s, "
+                            f"{f['share']:.0%} of the clip")
+            item.setSizeHint(QSize(110, 130))
+            self.addItem(item)
+        self.setCurrentRow(0)
+        self.blockSignals(False)
+
+    def select_face(self, face_id: int | None) -> None:
+        for row in range(self.count()):
+            data = self.item(row).data(Qt.ItemDataRole.UserRole)
+            if data == (self.AUTO if face_id is None else face_id):
+                self.setCurrentRow(row)
+                return
+
+    def current_face(self) -> int | None:
+        item = self.currentItem()
+        if item is None:
+            return None
+        data = item.data(Qt.ItemDataRole.UserRole)
+        return None if data == self.AUTO else int(data)
+
+    def _changed(self, *_):
+        self.face_selected.emit(self.current_face())
+
+
+class CompareView(QWidget):
+    """Before and after, one over the other, split by a wipe slider; a second slider
+    scrubs through time. Frames come from a callback (index -> (before, after))."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._before: QImage | None = None
+        self._after: QImage | None = None
+        self._loader = None
+        self.canvas = _WipeCanvas(self)
+        self.wipe = QSlider(Qt.Orientation.Horizontal)
+        self.wipe.setRange(0, 1000)
+        self.wipe.setValue(500)
+        self.wipe.setToolTip("Drag to wipe between the original (left) and the result (right)")
+        self.wipe.valueChanged.connect(self.canvas.update)
+        self.time = QSlider(Qt.Orientation.Horizontal)
+        self.time.setToolTip("Scrub through the clip")
+        self.time.sliderReleased.connect(self._load)
+        self.time.valueChanged.connect(lambda _: None if self.time.isSliderDown() else self._load())
+        self.caption = QLabel("Run a job to compare the original and the result here.")
+        self.caption.setObjectName("hint")
+        lay = QVBoxLayout(self)
+        lay.addWidget(self.canvas, 1)
+        row = QHBoxLayout()
+        row.addWidget(QLabel("Original"))
+        row.addWidget(self.wipe, 1)
+        row.addWidget(QLabel("Result"))
+        lay.addLayout(row)
+        row2 = QHBoxLayout()
+        row2.addWidget(QLabel("Time"))
+        row2.addWidget(self.time, 1)
+        lay.addLayout(row2)
+        lay.addWidget(self.caption)
+
+    def set_source(self, loader, n_frames: int, caption: str) -> None:
+        """loader(index) -> (before RGB, after RGB); n_frames of the result."""
+        self._loader = loader
+        self.time.blockSignals(True)
+        self.time.setRange(0, max(0, n_frames - 1))
+        self.time.setValue(min(n_frames // 3, max(0, n_frames - 1)))
+        self.time.blockSignals(False)
+        self.caption.setText(caption)
+        self._load()
+
+    def _load(self) -> None:
+        if self._loader is None:
+            return
+        before, after = self._loader(self.time.value())
+        self._before = qimage(before) if before is not None else None
+        self._after = qimage(after) if after is not None else None
+        self.canvas.update()
+
+
+class _WipeCanvas(QWidget):
+    def __init__(self, owner: CompareView) -> None:
+        super().__init__(owner)
+        self.owner = owner
+        self.setMinimumSize(320, 200)
+
+    def paintEvent(self, ev) -> None:  # noqa: N802
+        o = self.owner
+        if o._before is None or o._after is None:
+            return
+        p = QPainter(self)
+        p.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform)
+        img = o._after
+        k = min(self.width() / img.width(), self.height() / img.height())
+        w, h = img.width() * k, img.height() * k
+        x0, y0 = (self.width() - w) / 2, (self.height() - h) / 2
+        split = o.wipe.value() / 1000
+        p.drawImage(QRectF(x0, y0, w, h), o._after)
+        p.save()
+        p.setClipRect(QRectF(x0, y0, w * split, h))
+        p.drawImage(QRectF(x0, y0, w, h), o._before.scaled(img.width(), img.height()))
+        p.restore()
+        p.setPen(QPen(QColor("#ffffff"), 2))
+        p.drawLine(int(x0 + w * split), int(y0), int(x0 + w * split), int(y0 + h))
+        p.end()
+
+
+def short_path(path: str, n: int = 48) -> str:
+    """A path shortened for a label: '…/folder/name.mp4'."""
+    if len(path) <= n:
+        return path
+    p = Path(path)
+    return f"…/{p.parent.name}/{p.name}"
+
+
+def icon_button(text: str, tip: str, slot=None, object_name: str = "") -> QPushButton:
+    b = QPushButton(text)
+    b.setToolTip(tip)
+    if object_name:
+        b.setObjectName(object_name)
+    if slot is not None:
+        b.clicked.connect(slot)
+    return b
