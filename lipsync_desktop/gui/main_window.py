@@ -210,8 +210,7 @@ class MainWindow(QMainWindow):
         self.output.setToolTip("Where the result is written; an existing file is never "
                                "overwritten without asking")
         orow.addWidget(self.output, 1)
-        self.b_output = icon_button("…", "Choose the output file", self._choose_output)
-        self.b_output.setFixedWidth(32)
+        self.b_output = icon_button("Browse…", "Choose the output file", self._choose_output)
         orow.addWidget(self.b_output)
         form.addRow("Output", orow)
 
@@ -603,6 +602,8 @@ class MainWindow(QMainWindow):
                                                                      self.audio_path)) if not ok]
             if missing:
                 self.status.setText("To run, add " + " and ".join(missing) + ".")
+        elif ready and not running and self.status.text().startswith("To run"):
+            self.status.setText("Ready: pick a face and press Run.")
 
     def run_current(self) -> None:
         """Queue the job described by the window and start it (the queue runs it)."""

@@ -6,8 +6,9 @@ from __future__ import annotations
 from pathlib import Path
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QFileDialog, QHBoxLayout,
-                               QHeaderView, QProgressBar, QTableWidget, QTableWidgetItem,
+from PySide6.QtWidgets import (QAbstractItemView, QApplication, QComboBox, QFileDialog,
+                               QHBoxLayout, QHeaderView, QStyle, QStyledItemDelegate,
+                               QStyleOptionProgressBar, QTableWidget, QTableWidgetItem,
                                QVBoxLayout, QWidget)
 
 from lipsync_desktop import choices
@@ -18,6 +19,24 @@ from lipsync_desktop.presets import all_presets, get_preset
 COLUMNS = ("Clip", "Audio", "Tier", "Preset", "State", "Progress", "Output / message")
 STATE_LABELS = {c.key: c.label for c in choices.JOB_STATES}
 STATE_HELP = {c.key: c.help for c in choices.JOB_STATES}
+
+
+FRACTION_ROLE = Qt.ItemDataRole.UserRole + 1
+
+
+class ProgressDelegate(QStyledItemDelegate):
+    """Draws the Progress column as a progress bar (item data: fraction and label)."""
+
+    def paint(self, painter, option, index) -> None:
+        fraction = index.data(FRACTION_ROLE) or 0.0
+        bar = QStyleOptionProgressBar()
+        bar.rect = option.rect.adjusted(2, 3, -2, -3)
+        bar.minimum, bar.maximum = 0, 1000
+        bar.progress = int(fraction * 1000)
+        bar.text = index.data(Qt.ItemDataRole.DisplayRole) or ""
+        bar.textVisible = True
+        bar.state = option.state | QStyle.StateFlag.State_Enabled
+        QApplication.style().drawControl(QStyle.ControlElement.CE_ProgressBar, bar, painter)
 
 
 class QueuePanel(QWidget):
@@ -34,9 +53,12 @@ class QueuePanel(QWidget):
         hh = self.table.horizontalHeader()
         hh.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         hh.setSectionResizeMode(len(COLUMNS) - 1, QHeaderView.ResizeMode.Stretch)
+        hh.setSectionResizeMode(5, QHeaderView.ResizeMode.Fixed)
         self.table.itemDoubleClicked.connect(
             lambda item: self.job_activated.emit(item.data(Qt.ItemDataRole.UserRole)))
         self.table.itemSelectionChanged.connect(self._update_buttons)
+        self.table.setItemDelegateForColumn(5, ProgressDelegate(self.table))
+        self.table.setColumnWidth(5, 160)
 
         self.b_up = icon_button("▲ Up", "Move the selected jobs earlier", lambda: self._move(-1))
         self.b_down = icon_button("▼ Down", "Move the selected jobs later", lambda: self._move(1))
@@ -98,14 +120,8 @@ class QueuePanel(QWidget):
             cells = (Path(s.video).name, Path(s.audio).name, s.tier.title(), preset,
                      STATE_LABELS.get(job.status, job.status), None, message)
             for c, text in enumerate(cells):
-                if c == 5:
-                    bar = QProgressBar()
-                    bar.setRange(0, 1000)
-                    bar.setValue(int(job.progress * 1000))
-                    bar.setFormat(f"{job.progress:.0%}")
-                    self.table.setCellWidget(r, c, bar)
-                    continue
-                item = QTableWidgetItem(str(text))
+                item = QTableWidgetItem(f"{job.progress:.0%}" if c == 5 else str(text))
+                item.setData(FRACTION_ROLE, job.progress)
                 item.setData(Qt.ItemDataRole.UserRole, job.id)
                 if c == 4:
                     item.setToolTip(STATE_HELP.get(job.status, ""))
@@ -129,11 +145,11 @@ class QueuePanel(QWidget):
         r = getattr(self, "_rows", {}).get(job_id)
         if r is None:
             return
-        bar = self.table.cellWidget(r, 5)
-        if isinstance(bar, QProgressBar):
-            bar.setValue(int(fraction * 1000))
-            bar.setFormat(f"{fraction:.0%}" + (f"  ETA {int(eta) // 60}:{int(eta) % 60:02d}"
-                                                if eta is not None else ""))
+        item = self.table.item(r, 5)
+        if item is not None:
+            item.setData(FRACTION_ROLE, fraction)
+            item.setText(f"{fraction:.0%}" + (f"  ETA {int(eta) // 60}:{int(eta) % 60:02d}"
+                                              if eta is not None else ""))
 
     def _update_buttons(self) -> None:
         has = bool(self.selected_ids())

@@ -1,0 +1,102 @@
+"""Render screenshots of the main window's states into a folder (for review and docs).
+
+    python -m lipsync_desktop.tools.screenshots OUT_DIR [--theme light|dark]
+
+Uses generated media only (the astronaut photo from scikit-image as the face), a private
+settings/queue folder, and Qt's offscreen platform unless a display is set. States:
+empty, loaded with faces, running, done with the before/after comparison, a queue with mixed
+states, and the preferences dialog."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser()
+    p.add_argument("out", type=Path)
+    p.add_argument("--theme", default="light")
+    a = p.parse_args(argv)
+    a.out.mkdir(parents=True, exist_ok=True)
+    work = Path(tempfile.mkdtemp(prefix="lipsync-shots-"))
+    os.environ["LIPSYNC_DESKTOP_HOME"] = str(work / "home")
+    if not os.environ.get("DISPLAY"):
+        os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+    from tests import media  # generated media helpers (ffmpeg + skimage astronaut)
+
+    from PySide6.QtWidgets import QApplication
+
+    from lipsync_desktop.gui.main_window import MainWindow
+    from lipsync_desktop.gui.preferences import PreferencesDialog
+    from lipsync_desktop.queue.store import JobQueue
+    from lipsync_desktop.settings import Settings
+
+    s = Settings.load()
+    s.preferences.theme = a.theme
+    s.save()
+    app = QApplication.instance() or QApplication([])
+    clip_audio = media.tone(work / "clip_audio.wav", 6.0, 220)
+    clip = media.face_clip(work / "interview.mp4", 6.0, audio=clip_audio)
+    speech = media.speechlike(work / "voice_over.wav", 6.0)
+
+    def pump(seconds: float = 0.3) -> None:
+        end = time.monotonic() + seconds
+        while time.monotonic() < end:
+            app.processEvents()
+            time.sleep(0.01)
+
+    def wait(cond, timeout: float = 120.0) -> None:
+        end = time.monotonic() + timeout
+        while not cond() and time.monotonic() < end:
+            pump(0.05)
+
+    def shot(widget, name: str) -> None:
+        pump(0.3)
+        path = a.out / f"{name}.png"
+        widget.grab().save(str(path))
+        print(path)
+
+    w = MainWindow(JobQueue(work / "queue.sqlite3"))
+    w.resize(1360, 920)
+    w.show()
+    shot(w, "1_empty")
+    w.set_video(str(clip))
+    w.set_audio(str(speech))
+    wait(lambda: w.analysis is not None)
+    shot(w, "2_loaded_faces")
+    w.tier.setCurrentIndex(w.tier.findData("final"))
+    w.run_current()
+    wait(lambda: w.controller.queue.get(w.current_job).stage in ("engine", "render"))
+    shot(w, "3_running")
+    wait(lambda: w.controller.queue.get(w.current_job).status != "running")
+    wait(lambda: not w.controller.running_ids)
+    shot(w, "4_done_compare")
+    # a queue with mixed states
+    w.controller.set_paused(True)
+    w.add_clips_to_queue([str(clip), str(clip), str(clip)])
+    jobs = w.controller.queue.jobs()
+    w.controller.queue.finish(jobs[1].id, "failed", "The audio file is empty: choose another.")
+    w.controller.queue.finish(jobs[2].id, "cancelled", "Cancelled; nothing was written.")
+    w.controller.queue.finish(jobs[3].id, "interrupted", "The app was closed while this job ran; "
+                              "resume it to start again.")
+    w.controller.changed.emit()
+    shot(w, "5_queue_mixed")
+    dlg = PreferencesDialog(w.prefs, w)
+    dlg.show()
+    shot(dlg, "6_preferences")
+    dlg.tabs.setCurrentIndex(2)
+    shot(dlg, "7_preferences_models")
+    dlg.close()
+    w.controller.shutdown()
+    w.close()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
