@@ -5,17 +5,16 @@ Every action goes through the job API (``queue.store``/``queue.execute`` via
 
 from __future__ import annotations
 
-import re
 import time
 from pathlib import Path
 
 import numpy as np
-from PySide6.QtCore import QSettings, Qt, QTimer, QUrl
+from PySide6.QtCore import QSettings, Qt, QUrl
 from PySide6.QtGui import QAction, QDesktopServices, QKeySequence
 from PySide6.QtWidgets import (QApplication, QComboBox, QDialog, QDialogButtonBox,
                                QDoubleSpinBox, QFileDialog, QFormLayout, QGroupBox, QHBoxLayout,
                                QLabel, QLineEdit, QMainWindow, QMessageBox, QPlainTextEdit,
-                               QProgressBar, QPushButton, QSpinBox, QSplitter, QSystemTrayIcon,
+                               QProgressBar, QSpinBox, QSplitter, QSystemTrayIcon,
                                QTabWidget, QVBoxLayout, QWidget)
 
 from lipsync_desktop import APP_NAME, __version__, choices
