@@ -157,6 +157,8 @@ def test_queue_survives_restart(qtbot, tmp_path, clip, speech, monkeypatch):
     states = {j.id: j.status for j in w2.controller.queue.jobs()}
     assert states == {ids[0]: "queued", ids[1]: "failed", running: "interrupted"}
     assert w2.controller.recovered == [running]
+    assert w2.controller.paused  # waiting jobs do not start by themselves at launch
+    assert w2.queue_panel.b_pause.text() == "Resume queue"
     labels = [w2.queue_panel.table.item(r, 4).text() for r in range(3)]
     assert sorted(labels) == ["Failed", "Interrupted", "Queued"]
     # retry the interrupted one from the panel

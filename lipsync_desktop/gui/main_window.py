@@ -139,12 +139,18 @@ class MainWindow(QMainWindow):
         self._job_started = 0.0
 
         self.controller = QueueController(queue or JobQueue(), self.prefs, self)
+        waiting = self.controller.queue.count("queued")
+        if waiting:  # left from last time: wait for the user instead of starting work at launch
+            self.controller.paused = True
         self._build()
         self._build_menus()
         self._wire()
         self._restore_state()
         self.apply_theme()
         self._update_run_state()
+        if waiting:
+            self.statusBar().showMessage(f"{waiting} job(s) are waiting from last time; press "
+                                         "Resume queue to run them.", 15000)
         if self.controller.recovered:
             self.statusBar().showMessage(
                 f"{len(self.controller.recovered)} job(s) were cut off when the app last closed; "
