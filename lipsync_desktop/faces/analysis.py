@@ -140,10 +140,9 @@ def face_at(analysis: FaceAnalysis, x: float, y: float) -> FaceTrack | None:
     """The track whose mean box centre is nearest to pixel (x, y); None without faces."""
     best, best_d = None, float("inf")
     for t in analysis.tracks:
-        valid = t.state != MISSING
-        if not valid.any():
+        box = t.mean_box()
+        if box is None:
             continue
-        box = np.nanmean(t.boxes[valid], axis=0)
         d = float(np.hypot((box[0] + box[2]) / 2 - x, (box[1] + box[3]) / 2 - y))
         if d < best_d:
             best, best_d = t, d

@@ -115,9 +115,19 @@ class FaceTrack:
         lm = self.landmarks[k]
         return None if np.isnan(lm[0, 0]) else lm
 
-    def summary(self, fps: float, offset_frames: int = 0) -> dict:
+    @property
+    def frames_on_screen(self) -> int:
+        """Frames where the face is detected or interpolated."""
+        return int(np.count_nonzero(self.state != MISSING))
+
+    def mean_box(self) -> np.ndarray | None:
+        """x0, y0, x1, y1 averaged over the frames on screen; None if it never is."""
         valid = self.state != MISSING
-        box = np.nanmean(self.boxes[valid], axis=0) if valid.any() else np.zeros(4)
+        return np.nanmean(self.boxes[valid], axis=0) if valid.any() else None
+
+    def summary(self, fps: float, offset_frames: int = 0) -> dict:
+        box = self.mean_box()
+        box = np.zeros(4) if box is None else box
         return {
             "id": self.id,
             "first_frame": self.first + offset_frames,

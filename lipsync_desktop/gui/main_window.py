@@ -14,11 +14,12 @@ from PySide6.QtGui import QAction, QDesktopServices, QKeySequence
 from PySide6.QtWidgets import (QApplication, QComboBox, QDialog, QDialogButtonBox,
                                QDoubleSpinBox, QFileDialog, QFormLayout, QGroupBox, QHBoxLayout,
                                QLabel, QLineEdit, QMainWindow, QMessageBox, QPlainTextEdit,
-                               QProgressBar, QSpinBox, QSplitter, QSystemTrayIcon,
+                               QProgressBar, QSlider, QSpinBox, QSplitter, QSystemTrayIcon,
                                QTabWidget, QVBoxLayout, QWidget)
 
 from lipsync_desktop import APP_NAME, __version__, choices
 from lipsync_desktop.errors import LipsyncError
+from lipsync_desktop.faces.tracks import MISSING
 from lipsync_desktop.gui.preferences import PreferencesDialog
 from lipsync_desktop.gui.queue_controller import QueueController
 from lipsync_desktop.gui.queue_panel import QueuePanel
@@ -34,6 +35,7 @@ from lipsync_desktop.queue.store import JobQueue
 from lipsync_desktop.settings import Settings
 from lipsync_desktop.spec import JobSpec
 
+CODEC_DEFAULT_SPEED = {"h264": "medium", "h265": "medium", "vp9": "2", "av1": "8"}
 VIDEO_EXTS = {".mp4", ".mov", ".mkv", ".webm", ".avi", ".m4v", ".mpg", ".mpeg", ".mts", ".ts"}
 
 
@@ -101,15 +103,12 @@ class PresetDialog(QDialog):
     def _save(self) -> None:
         codec = self.codec.currentData()
         key = self.name.text().strip().lower()
+        # the base preset's encoder speed carries over; another codec gets its usual one
+        speed = (self.base.speed if codec == self.base.codec
+                 else CODEC_DEFAULT_SPEED.get(codec, self.base.speed))
         preset = ExportPreset(key=key, label=self.name.text().strip(), codec=codec,
                               container=self.container.currentData(), quality=self.quality.value(),
-                              speed=self.base.speed if codec == self.base.codec else "medium"
-                              if codec in ("h264", "h265") else self.base.speed,
-                              description="Saved from the GUI")
-        if codec == "vp9":
-            preset.speed = "2"
-        elif codec == "av1":
-            preset.speed = "8"
+                              speed=speed, description="Saved from the GUI")
         try:
             save_user_preset(preset)
         except LipsyncError as exc:
@@ -137,6 +136,7 @@ class MainWindow(QMainWindow):
         self._scan_worker = None
         self._output_touched = False
         self._job_started = 0.0
+        self._stage = ""
 
         self.controller = QueueController(queue or JobQueue(), self.prefs, self)
         waiting = self.controller.queue.count("queued")
@@ -276,8 +276,6 @@ class MainWindow(QMainWindow):
             pl.addWidget(self.video_widget, 1)
         except Exception as exc:  # noqa: BLE001 - no multimedia backend: keep the rest usable
             pl.addWidget(QLabel(f"The preview player is not available here ({exc})."), 1)
-        from PySide6.QtWidgets import QSlider
-
         prow2 = QHBoxLayout()
         self.b_play = icon_button("▶ Play", "Play or pause the preview (Space)", self._toggle_play)
         self.scrub = QSlider(Qt.Orientation.Horizontal)
@@ -379,7 +377,7 @@ class MainWindow(QMainWindow):
         self.gallery.face_selected.connect(self._face_selected)
         self.frame_view.face_clicked.connect(lambda fid: self.gallery.select_face(fid))
         self.preset.currentIndexChanged.connect(self._preset_changed)
-        self.tier.currentIndexChanged.connect(self._tier_changed)
+        self.tier.currentIndexChanged.connect(self._preset_changed)  # the tier's own preset
         self.output.textEdited.connect(lambda _: setattr(self, "_output_touched", True))
         self.output.textChanged.connect(lambda _: self._update_run_state())
         c = self.controller
@@ -476,22 +474,18 @@ class MainWindow(QMainWindow):
         self.analysis, self.auto_id = analysis, auto_id
         faces = []
         for t in analysis.tracks:
-            n = int(np.sum(t.state != 0))
-            faces.append({"id": t.id, "thumbnail": t.thumbnail, "seconds": n / analysis.fps,
-                          "share": t.share})
+            faces.append({"id": t.id, "thumbnail": t.thumbnail,
+                          "seconds": t.frames_on_screen / analysis.fps, "share": t.share})
         self.gallery.set_faces(faces, auto_id)
         if not faces:
             self.face_status.setText("No face was found: the clip would be copied unchanged.")
             return
         # a frame where the auto face (else the first) is on screen, with every face's box
         lead = analysis.track(auto_id) if auto_id is not None else analysis.tracks[0]
-        present = np.flatnonzero(lead.state != 0)
+        present = np.flatnonzero(lead.state != MISSING)
         rel = lead.first + int(present[len(present) // 2])
-        boxes = {}
-        for t in analysis.tracks:
-            k = rel - t.first
-            if 0 <= k < len(t.state) and t.state[k] != 0:
-                boxes[t.id] = tuple(float(v) for v in t.boxes[k])
+        boxes = {t.id: tuple(float(v) for v in t.boxes[rel - t.first])
+                 for t in analysis.tracks if t.present(rel)}
         frame = read_frame_at(self.video_path, self.video_info.video, analysis.start + rel)
         self.frame_view.set_frame(frame, boxes)
         self.frame_view.set_selected(auto_id)
@@ -512,8 +506,7 @@ class MainWindow(QMainWindow):
         face_id = self.gallery.current_face()
         if face_id is None or self.analysis is None:
             return choices.FACE_AUTO
-        t = self.analysis.track(face_id)
-        box = np.nanmean(t.boxes[t.state != 0], axis=0)
+        box = self.analysis.track(face_id).mean_box()
         return f"at:{(box[0] + box[2]) / 2:.1f},{(box[1] + box[3]) / 2:.1f}"
 
     # --- settings ---------------------------------------------------------------------
@@ -544,9 +537,6 @@ class MainWindow(QMainWindow):
         self.b_del_preset.setEnabled(not p.builtin and self.preset.currentData() is not None)
         if self.output.text():
             self.output.setText(str(Path(self.output.text()).with_suffix(p.container_info.extension)))
-
-    def _tier_changed(self, *_) -> None:
-        self._preset_changed()
 
     def _save_preset(self) -> None:
         dlg = PresetDialog(self.current_preset(), self)
@@ -672,8 +662,6 @@ class MainWindow(QMainWindow):
         self.progress.setValue(int(fraction * 1000))
         fps_txt = f", {fps:.1f} fps" if fps else ""
         self.status.setText(f"{self._stage}: {fraction:.0%}{fps_txt}, time left {_fmt_eta(eta)}")
-
-    _stage = ""
 
     def _on_stage(self, job_id: int, stage: str) -> None:
         if job_id == self.current_job:

@@ -16,7 +16,6 @@ class QueueController(QObject):
     job_stage = Signal(int, str)
     log_line = Signal(int, str)
     job_finished = Signal(int, str, str)  # id, state, message
-    idle = Signal()  # nothing running and nothing will start
 
     def __init__(self, queue: JobQueue, prefs: Preferences, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -54,8 +53,6 @@ class QueueController(QObject):
             started = True
         if started:
             self.changed.emit()
-        elif not self._running:
-            self.idle.emit()
 
     def cancel(self, job_id: int) -> bool:
         """Cancel a running job (it stops within a second) or drop a queued one."""

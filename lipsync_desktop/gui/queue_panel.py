@@ -45,6 +45,7 @@ class QueuePanel(QWidget):
     def __init__(self, controller: QueueController, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.controller = controller
+        self._rows: dict[int, int] = {}  # job id -> table row
         self.table = QTableWidget(0, len(COLUMNS))
         self.table.setHorizontalHeaderLabels(COLUMNS)
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
@@ -142,7 +143,7 @@ class QueuePanel(QWidget):
         self._update_buttons()
 
     def _on_progress(self, job_id: int, fraction: float, fps: float, eta) -> None:
-        r = getattr(self, "_rows", {}).get(job_id)
+        r = self._rows.get(job_id)
         if r is None:
             return
         item = self.table.item(r, 5)

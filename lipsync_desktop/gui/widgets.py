@@ -3,7 +3,6 @@ the before/after comparison. They show data; they do not compute it."""
 
 from __future__ import annotations
 
-from pathlib import Path
 
 import numpy as np
 from PySide6.QtCore import QPoint, QRectF, QSize, Qt, Signal
@@ -300,14 +299,6 @@ class _WipeCanvas(QWidget):
         p.setPen(QPen(QColor("#ffffff"), 2))
         p.drawLine(int(x0 + w * split), int(y0), int(x0 + w * split), int(y0 + h))
         p.end()
-
-
-def short_path(path: str, n: int = 48) -> str:
-    """A path shortened for a label: '…/folder/name.mp4'."""
-    if len(path) <= n:
-        return path
-    p = Path(path)
-    return f"…/{p.parent.name}/{p.name}"
 
 
 def icon_button(text: str, tip: str, slot=None, object_name: str = "") -> QPushButton:

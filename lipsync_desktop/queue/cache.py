@@ -3,6 +3,7 @@ settings that change the result (and the app and model versions)."""
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import os
@@ -39,7 +40,9 @@ def file_digest(path: str | Path, queue: JobQueue | None = None,
     return digest
 
 
+@functools.lru_cache(maxsize=1)
 def _models_digest() -> str:
+    """One digest of the shipped model files (they do not change while the app runs)."""
     h = hashlib.sha256()
     for p in sorted(MODELS.glob("*")):
         if p.is_file():

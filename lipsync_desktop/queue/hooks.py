@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import shlex
 import subprocess
 import urllib.error
@@ -17,8 +18,6 @@ def run_command(command: str, payload: dict, timeout: float = 60.0) -> str | Non
     """Run ``command`` with the result JSON on stdin and LIPSYNC_* variables set.
 
     Returns an error message, or None when the command exited 0."""
-    import os
-
     env = dict(os.environ, LIPSYNC_JOB_ID=str(payload.get("id", "")),
                LIPSYNC_STATUS=str(payload.get("status", "")),
                LIPSYNC_OUTPUT=str(payload.get("output") or ""))
