@@ -75,12 +75,13 @@ def _check_output(spec: JobSpec, preset: ExportPreset, output: Path) -> None:
 
 
 def _analyse(path: str, vinfo: MediaInfo, first: int, stop: int, progress: StageProgress,
-             tier: choices.TierChoice) -> tuple[FaceAnalysis, np.ndarray | None]:
+             tier: choices.TierChoice, patch_budget: int = 0) -> tuple[FaceAnalysis, np.ndarray | None]:
     """Face tracks of frames [first, stop), scored against the clip's own speech if any,
     and that speech (16 kHz mono) or None."""
     video = vinfo.video
     faces = analyze_faces(path, video, first, stop - first, progress,
-                          stride=tier.analysis_stride, mesh_side=tier.mesh_side)
+                          stride=tier.analysis_stride, mesh_side=tier.mesh_side,
+                          patch_budget=patch_budget)
     clip_audio = None
     if vinfo.audio is not None:
         clip_audio = decode_audio(path, ANALYSIS_RATE, first / video.fps,
@@ -145,7 +146,8 @@ def run_job(spec: JobSpec, on_progress: ProgressCallback | None = None,
         t0 = time.monotonic()
         progress.start("faces", stop - first)
         tier = choices.by_key(choices.TIERS, spec.tier)
-        faces, clip_audio = _analyse(spec.video, vinfo, first, stop, progress, tier)
+        faces, clip_audio = _analyse(spec.video, vinfo, first, stop, progress, tier,
+                                     engine.patch_budget(spec.tier))
         seg_frames = faces.n_frames
         track = choose_face(faces, spec.face)
         log.info("faces: %s", json.dumps(faces.to_json()))

@@ -51,6 +51,11 @@ class Engine(ABC):
     def render(self, out_index: int, src_index: int, frame: np.ndarray) -> np.ndarray:
         """Return output frame ``out_index`` made from source frame ``src_index`` (RGB)."""
 
+    def patch_budget(self, tier: str) -> int:
+        """Bytes of lower-face pixels the faces pass should keep on each track for this
+        engine (``FaceTrack.patches``); 0 when it needs none."""
+        return 0
+
     def stats(self) -> dict:
         """Figures for the job log (how many frames were changed, fell back...)."""
         return {}

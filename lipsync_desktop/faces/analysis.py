@@ -11,6 +11,7 @@ import numpy as np
 from lipsync_desktop.errors import InputError
 from lipsync_desktop.faces import mouth
 from lipsync_desktop.faces.detect import MESH_CROP_SIDE, Detection, FaceDetector
+from lipsync_desktop.faces.patches import PatchKeeper
 from lipsync_desktop.faces.tracks import MISSING, FaceTrack, FaceTracker
 from lipsync_desktop.media.frames import FrameReader
 from lipsync_desktop.media.probe import VideoInfo
@@ -51,6 +52,9 @@ class FaceAnalysis:
         return out
 
 
+SKIPPED_FRAME_MARGIN = 0.6  # a wider patch where the face may have moved since its landmarks
+
+
 def _box_from_landmarks(lm: np.ndarray, width: int, height: int) -> np.ndarray:
     """A detector-like box (brows to chin) from the previous frame's landmarks."""
     x0, y0 = lm[:, 0].min(), lm[:, 1].min()
@@ -61,22 +65,29 @@ def _box_from_landmarks(lm: np.ndarray, width: int, height: int) -> np.ndarray:
 def analyze_faces(path: str, video: VideoInfo, start: int = 0, count: int | None = None,
                   progress: StageProgress | None = None, landmarks: bool = True,
                   detect_every: int = 5, stride: int = 1,
-                  mesh_side: int = MESH_CROP_SIDE) -> FaceAnalysis:
+                  mesh_side: int = MESH_CROP_SIDE, patch_budget: int = 0) -> FaceAnalysis:
     """Run detection (+ landmarks) on every frame of the range and link faces into tracks.
 
     The full-range detector runs every ``detect_every`` frames (and whenever a face is
     lost); in between, each face's box comes from its landmarks in the previous frame.
     With ``stride`` > 1 only every stride-th frame is measured; tracks interpolate the rest.
     ``mesh_side``: the crop size the landmark model sees (smaller is faster, less precise).
+    ``patch_budget``: bytes of lower-face pixels to keep on the tracks (see patches.py).
     """
     total = count if count is not None else max(video.frame_count - start, 1)
     tracker = FaceTracker(video.fps)
     n = 0
     previous: list[Detection] = []
+    keeper = PatchKeeper(patch_budget if landmarks else 0)
     with FaceDetector(landmarks=landmarks, mesh_side=mesh_side) as detector, \
             FrameReader(path, video, start, count) as reader:
         for frame in reader:
             if n % stride:
+                for d in previous:  # keep pixels here too, around the last landmarks
+                    if d.landmarks is not None:
+                        patch = keeper.take(n, frame, d.landmarks, SKIPPED_FRAME_MARGIN)
+                        if patch is not None:
+                            d.patches.append(patch)
                 n += 1
                 if progress:
                     progress.tick(n, max(total, n))
@@ -100,6 +111,11 @@ def analyze_faces(path: str, video: VideoInfo, start: int = 0, count: int | None
                     d.landmarks = detector.landmarks(frame, d.box)
                     if d.landmarks is not None:
                         d.box = _box_from_landmarks(d.landmarks, w, h)
+            for d in detections:
+                if d.landmarks is not None:
+                    patch = keeper.take(n, frame, d.landmarks)
+                    if patch is not None:
+                        d.patches.append(patch)
             tracker.update(n, detections, frame)
             previous = detections
             n += 1

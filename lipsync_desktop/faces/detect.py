@@ -5,10 +5,12 @@ from __future__ import annotations
 import os
 import sys
 import types
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import cv2
 import numpy as np
+
+from lipsync_desktop.faces.patches import Patch
 
 os.environ.setdefault("GLOG_minloglevel", "2")  # mediapipe's C++ logging
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
@@ -42,6 +44,8 @@ class Detection:
     box: np.ndarray  # x0, y0, x1, y1
     score: float
     landmarks: np.ndarray | None = None  # (478, 3) x, y in pixels, z in pixel-ish units
+    # lower-face pixels of this frame (and of the frames skipped after it), when kept
+    patches: list[Patch] = field(default_factory=list)
 
 
 class FaceDetector:
@@ -99,7 +103,8 @@ class FaceDetector:
         crop = crop_padded(frame, x0, y0, s)
         k = self._mesh_side / s
         if k < 1:
-            crop = cv2.resize(crop, (self._mesh_side, self._mesh_side), interpolation=cv2.INTER_AREA)
+            # bilinear: as precise landmarks as INTER_AREA here, 2-3 ms a call faster
+            crop = cv2.resize(crop, (self._mesh_side, self._mesh_side), interpolation=cv2.INTER_LINEAR)
         else:
             k = 1.0
         result = self._mesh.process(crop)

@@ -82,3 +82,15 @@ def roll_angle(lm: np.ndarray) -> np.ndarray:
     """In-plane head tilt in radians."""
     d = lm[..., EYE_OUTER[1], :2] - lm[..., EYE_OUTER[0], :2]
     return np.arctan2(d[..., 1], d[..., 0])
+
+
+def lower_face_box(lm: np.ndarray, width: int, height: int,
+                   margin: float = 0.45) -> tuple[int, int, int, int]:
+    """Pixel box (x0, y0, x1, y1) around the replaceable lower face, with a margin (in
+    inter-ocular distances) for warping and feathering, clipped to the frame."""
+    pts = lm[list(LOWER_FACE), :2]
+    pad = margin * float(iod(lm))
+    x0, y0 = pts.min(axis=0) - pad
+    x1, y1 = pts.max(axis=0) + pad
+    return (max(0, int(x0)), max(0, int(y0)), min(width, int(np.ceil(x1))),
+            min(height, int(np.ceil(y1))))

@@ -12,6 +12,7 @@ import cv2
 import numpy as np
 
 from lipsync_desktop.faces import mouth
+from lipsync_desktop.faces.mouth import lower_face_box
 from lipsync_desktop.faces.tracks import FaceTrack
 from lipsync_desktop.media.frames import FrameReader
 from lipsync_desktop.media.probe import VideoInfo
@@ -63,16 +64,6 @@ class MouthBank:
         return sum(c.nbytes for c in self.crops)
 
 
-def lower_face_box(lm: np.ndarray, width: int, height: int, margin: float = 0.45) -> tuple[int, int, int, int]:
-    """Pixel box around the replaceable region, with a margin for warping and feathering."""
-    pts = lm[list(mouth.LOWER_FACE), :2]
-    pad = margin * float(mouth.iod(lm))
-    x0, y0 = pts.min(axis=0) - pad
-    x1, y1 = pts.max(axis=0) + pad
-    return (max(0, int(x0)), max(0, int(y0)), min(width, int(np.ceil(x1))),
-            min(height, int(np.ceil(y1))))
-
-
 def lip_sharpness(img: np.ndarray, lm: np.ndarray) -> float:
     """Laplacian variance of the grey lip region (motion blur and soft focus score low)."""
     pts = lm[list(mouth.LIPS_OUTER), :2]
@@ -99,6 +90,20 @@ def choose_bank_frames(shape: FrameShape, budget_bytes: int, width: int, height:
         return usable
     pick = np.linspace(0, usable.size - 1, cap).round().astype(int)
     return usable[np.unique(pick)]
+
+
+def bank_from_patches(track: FaceTrack, shape: FrameShape) -> MouthBank:
+    """The bank made of the pixels the faces pass kept on the track (no decoding)."""
+    bank = MouthBank()
+    for i in np.flatnonzero(shape.usable):
+        patch = track.patch_at(int(i))
+        if patch is None:
+            continue
+        bank.frames.append(int(i))
+        bank.crops.append(patch.image)
+        bank.offsets.append(patch.offset)
+        bank.sharpness.append(lip_sharpness(patch.image, shape.landmarks[i] - patch.offset))
+    return bank
 
 
 def collect_bank(path: str, video: VideoInfo, segment_start: int, n_frames: int,

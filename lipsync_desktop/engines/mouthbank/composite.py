@@ -11,6 +11,8 @@ import numpy as np
 
 from lipsync_desktop.faces import mouth
 
+ROI_MARGIN = 0.1  # multiband blend: context around the mask, in inter-ocular distances
+
 
 def fit_affine(src: np.ndarray, dst: np.ndarray) -> np.ndarray:
     """Least-squares 2x3 affine transform taking ``src`` points onto ``dst`` points."""
@@ -90,7 +92,9 @@ def composite(frame: np.ndarray, lm_dst: np.ndarray, crop: np.ndarray, crop_offs
     dst_poly = lm_dst[region, :2]
     src_poly = apply_affine(m, lm_src[region, :2])
     iod = float(mouth.iod(lm_dst))
-    pad = 0.35 * iod
+    # the work area: the mask's extent (alpha is 0 outside the polygons' hull), plus a small
+    # margin so that the multiband pyramid sees some unchanged surroundings
+    pad = ROI_MARGIN * iod if multiband else 2.0
     pts = np.concatenate([dst_poly, src_poly])
     x0, y0 = np.maximum(0, np.floor(pts.min(axis=0) - pad)).astype(int)
     x1, y1 = np.minimum([w, h], np.ceil(pts.max(axis=0) + pad)).astype(int)

@@ -9,8 +9,8 @@ import numpy as np
 
 from lipsync_desktop.engines.base import Engine, EngineContext
 from lipsync_desktop.engines.mouthbank.audio_model import load_model, mouth_targets
-from lipsync_desktop.engines.mouthbank.bank import (FrameShape, MouthBank, choose_bank_frames,
-                                                    collect_bank)
+from lipsync_desktop.engines.mouthbank.bank import (FrameShape, MouthBank, bank_from_patches,
+                                                    choose_bank_frames, collect_bank)
 from lipsync_desktop.engines.mouthbank.composite import composite
 from lipsync_desktop.engines.mouthbank.select import SelectionWeights, select_sources
 
@@ -106,11 +106,14 @@ class MouthBankEngine(Engine):
         self.target = opening_targets(targets.score, targets.speech, self.shape.opening[usable],
                                       ctx.fps)
         self.target_width = width_targets(targets.width, targets.speech, self.shape.width[usable])
-        w, h = ctx.video.display_size
-        keep = choose_bank_frames(self.shape, self.settings.bank_budget_bytes, w, h)
-        ctx.progress.start("engine", ctx.segment_frames, "collecting the clip's mouths")
-        self.bank: MouthBank = collect_bank(ctx.video_path, ctx.video, ctx.segment_start,
-                                            ctx.segment_frames, self.shape, keep, ctx.progress)
+        if ctx.track.patches:  # the faces pass kept the pixels: no second decode
+            self.bank: MouthBank = bank_from_patches(ctx.track, self.shape)
+        else:
+            w, h = ctx.video.display_size
+            keep = choose_bank_frames(self.shape, self.settings.bank_budget_bytes, w, h)
+            ctx.progress.start("engine", ctx.segment_frames, "collecting the clip's mouths")
+            self.bank = collect_bank(ctx.video_path, ctx.video, ctx.segment_start,
+                                     ctx.segment_frames, self.shape, keep, ctx.progress)
         bank_frames = np.array(self.bank.frames, int)
         weights = SelectionWeights(k=self.settings.candidates)
         self.path = select_sources(self.target, ctx.source_plan, bank_frames, self.shape.opening,
@@ -147,6 +150,9 @@ class MouthBankEngine(Engine):
         return composite(frame, self.shape.landmarks[src_index], self.bank.crops[pos],
                          self.bank.offsets[pos], self.shape.landmarks[src_frame], weight,
                          self.settings.multiband, interpolation=self.settings.interpolation)
+
+    def patch_budget(self, tier: str) -> int:
+        return TIER_SETTINGS[tier].bank_budget_bytes
 
     def stats(self) -> dict:
         return dict(self._stats)
