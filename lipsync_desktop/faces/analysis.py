@@ -10,10 +10,10 @@ import numpy as np
 
 from lipsync_desktop.errors import InputError
 from lipsync_desktop.faces import mouth
-from lipsync_desktop.faces.detect import MESH_CROP_SIDE, Detection, FaceDetector
+from lipsync_desktop.faces.detect import MESH_CROP_SIDE
 from lipsync_desktop.faces.patches import PatchKeeper
+from lipsync_desktop.faces.scan import ScanSettings, scan
 from lipsync_desktop.faces.tracks import MISSING, FaceTrack, FaceTracker
-from lipsync_desktop.media.frames import FrameReader
 from lipsync_desktop.media.probe import VideoInfo
 from lipsync_desktop.progress import StageProgress
 
@@ -52,20 +52,11 @@ class FaceAnalysis:
         return out
 
 
-SKIPPED_FRAME_MARGIN = 0.6  # a wider patch where the face may have moved since its landmarks
-
-
-def _box_from_landmarks(lm: np.ndarray, width: int, height: int) -> np.ndarray:
-    """A detector-like box (brows to chin) from the previous frame's landmarks."""
-    x0, y0 = lm[:, 0].min(), lm[:, 1].min()
-    x1, y1 = lm[:, 0].max(), lm[:, 1].max()
-    return np.array([max(0, x0), max(0, y0), min(width, x1), min(height, y1)], np.float32)
-
-
 def analyze_faces(path: str, video: VideoInfo, start: int = 0, count: int | None = None,
                   progress: StageProgress | None = None, landmarks: bool = True,
                   detect_every: int = 5, stride: int = 1,
-                  mesh_side: int = MESH_CROP_SIDE, patch_budget: int = 0) -> FaceAnalysis:
+                  mesh_side: int = MESH_CROP_SIDE, patch_budget: int = 0,
+                  workers: int | None = None) -> FaceAnalysis:
     """Run detection (+ landmarks) on every frame of the range and link faces into tracks.
 
     The full-range detector runs every ``detect_every`` frames (and whenever a face is
@@ -73,54 +64,17 @@ def analyze_faces(path: str, video: VideoInfo, start: int = 0, count: int | None
     With ``stride`` > 1 only every stride-th frame is measured; tracks interpolate the rest.
     ``mesh_side``: the crop size the landmark model sees (smaller is faster, less precise).
     ``patch_budget``: bytes of lower-face pixels to keep on the tracks (see patches.py).
+    ``workers``: threads scanning chunks side by side (default: the CPU count, up to 4).
     """
     total = count if count is not None else max(video.frame_count - start, 1)
-    tracker = FaceTracker(video.fps)
-    n = 0
-    previous: list[Detection] = []
+    cfg = ScanSettings(landmarks, detect_every, stride, mesh_side)
     keeper = PatchKeeper(patch_budget if landmarks else 0)
-    with FaceDetector(landmarks=landmarks, mesh_side=mesh_side) as detector, \
-            FrameReader(path, video, start, count) as reader:
-        for frame in reader:
-            if n % stride:
-                for d in previous:  # keep pixels here too, around the last landmarks
-                    if d.landmarks is not None:
-                        patch = keeper.take(n, frame, d.landmarks, SKIPPED_FRAME_MARGIN)
-                        if patch is not None:
-                            d.patches.append(patch)
-                n += 1
-                if progress:
-                    progress.tick(n, max(total, n))
-                continue
-            h, w = frame.shape[:2]
-            tracked = [d for d in previous if d.landmarks is not None]
-            detections: list[Detection] = []
-            if landmarks and tracked and (n // stride) % detect_every and \
-                    len(tracked) == len(previous):
-                for d in tracked:
-                    box = _box_from_landmarks(d.landmarks, w, h)
-                    lm = detector.landmarks(frame, box)
-                    if lm is None:
-                        detections = []
-                        break
-                    detections.append(Detection(box=_box_from_landmarks(lm, w, h),
-                                                score=d.score, landmarks=lm))
-            if not detections:
-                detections = detector.detect(frame)
-                for d in detections:
-                    d.landmarks = detector.landmarks(frame, d.box)
-                    if d.landmarks is not None:
-                        d.box = _box_from_landmarks(d.landmarks, w, h)
-            for d in detections:
-                if d.landmarks is not None:
-                    patch = keeper.take(n, frame, d.landmarks)
-                    if patch is not None:
-                        d.patches.append(patch)
-            tracker.update(n, detections, frame)
-            previous = detections
-            n += 1
-            if progress:
-                progress.tick(n, max(total, n))
+    measured, n = scan(path, video, start, total, cfg, keeper, progress, workers)
+    tracker = FaceTracker(video.fps)
+    for frame_idx, detections in measured:
+        tracker.update(frame_idx, detections)
+    if progress:
+        progress.tick(total, total)
     return FaceAnalysis(fps=video.fps, start=start, n_frames=n,
                         tracks=tracker.finish(n, min_frames=max(3, int(0.2 * video.fps) // stride)))
 

@@ -8,6 +8,7 @@ memory, whatever the clip's length.
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 
 import numpy as np
@@ -25,13 +26,15 @@ class Patch:
 
 
 class PatchKeeper:
-    """Takes patches frame by frame and thins them to stay within ``budget_bytes``."""
+    """Takes patches frame by frame and thins them to stay within ``budget_bytes``.
+    Thread-safe: the pass's workers share one keeper."""
 
     def __init__(self, budget_bytes: int) -> None:
         self.budget = budget_bytes
         self.every = 1
         self.nbytes = 0
         self._kept: list[Patch] = []
+        self._lock = threading.Lock()
 
     def take(self, index: int, frame: np.ndarray, landmarks: np.ndarray,
              margin: float = 0.45) -> Patch | None:
@@ -45,10 +48,13 @@ class PatchKeeper:
         if x1 - x0 < 4 or y1 - y0 < 4:
             return None
         patch = Patch(index, (x0, y0), frame[y0:y1, x0:x1].copy())
-        self._kept.append(patch)
-        self.nbytes += patch.image.nbytes
-        while self.nbytes > self.budget and self.every <= index:
-            self._thin()
+        with self._lock:
+            if index % self.every:  # the grid grew coarser meanwhile
+                return None
+            self._kept.append(patch)
+            self.nbytes += patch.image.nbytes
+            while self.nbytes > self.budget and self.every <= index:
+                self._thin()
         return patch if patch.image is not None else None
 
     def _thin(self) -> None:

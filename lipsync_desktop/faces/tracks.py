@@ -62,7 +62,8 @@ class _Live:
         gap = frame_idx - self.frames[-1]
         return self.boxes[-1] + self.velocity * min(gap, 10)
 
-    def add(self, frame_idx: int, det: Detection, hist: np.ndarray, frame: np.ndarray) -> None:
+    def add(self, frame_idx: int, det: Detection, hist: np.ndarray,
+            frame: np.ndarray | None) -> None:
         if self.frames:
             gap = frame_idx - self.frames[-1]
             v = (det.box - self.boxes[-1]) / max(gap, 1)
@@ -74,12 +75,13 @@ class _Live:
         self.patches.append(det.patches)  # the same list: later frames' patches join it
         self.hist = hist if self.hist is None else 0.9 * self.hist + 0.1 * hist
         quality = det.score * float(det.box[2] - det.box[0])
-        if quality > self.thumb_quality:
+        if quality > self.thumb_quality and (det.thumb is not None or frame is not None):
             self.thumb_quality = quality
-            self.thumb = _thumbnail(frame, det.box)
+            self.thumb = det.thumb if det.thumb is not None else thumbnail(frame, det.box)
 
 
-def _thumbnail(frame: np.ndarray, box: np.ndarray) -> np.ndarray:
+def thumbnail(frame: np.ndarray, box: np.ndarray) -> np.ndarray:
+    """A square gallery picture of the face in ``box``."""
     cx, cy = (box[0] + box[2]) / 2, (box[1] + box[3]) / 2
     side = 1.4 * max(box[2] - box[0], box[3] - box[1])
     x0, y0 = int(cx - side / 2), int(cy - side / 2)
@@ -159,12 +161,15 @@ class FaceTracker:
         self._done: list[_Live] = []
         self._next_id = 0
 
-    def update(self, frame_idx: int, detections: list[Detection], frame: np.ndarray) -> None:
+    def update(self, frame_idx: int, detections: list[Detection],
+               frame: np.ndarray | None = None) -> None:
+        """Add one frame's detections; ``frame`` is needed unless each detection carries
+        its ``hist`` (and, for gallery pictures, ``thumb``)."""
         still = []
         for t in self._live:
             (still if frame_idx - t.frames[-1] <= self.max_missed else self._done).append(t)
         self._live = still
-        hists = [appearance(frame, d.box) for d in detections]
+        hists = [d.hist if d.hist is not None else appearance(frame, d.box) for d in detections]
         matched_dets: set[int] = set()
         if self._live and detections:
             cost = np.full((len(self._live), len(detections)), 10.0)

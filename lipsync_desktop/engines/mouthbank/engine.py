@@ -24,7 +24,7 @@ class TierSettings:
 
 
 TIER_SETTINGS = {
-    "draft": TierSettings(8, False, cv2.INTER_CUBIC, 128 * 1024**2),
+    "draft": TierSettings(8, False, cv2.INTER_LINEAR, 128 * 1024**2),
     "final": TierSettings(32, True, cv2.INTER_LANCZOS4, 256 * 1024**2),
 }
 LEAD_FRAMES = 3.0  # mouths move ahead of the sound (about 1-2 frames more than in GRID)

@@ -1,0 +1,60 @@
+"""The faces pass in chunks: coverage, stride grid, and the same result whatever the
+number of worker threads."""
+
+import numpy as np
+import pytest
+
+from lipsync_desktop.faces.analysis import analyze_faces
+from lipsync_desktop.faces.scan import MIN_CHUNK_FRAMES, chunk_ranges
+from lipsync_desktop.media.probe import probe
+from lipsync_desktop.progress import CancelToken, StageProgress
+from lipsync_desktop.errors import JobCancelled
+from tests import media
+
+
+@pytest.mark.parametrize("total", [1, 49, 120, 301, 1000, 4321])
+@pytest.mark.parametrize("stride", [1, 2, 3])
+def test_chunks_cover_the_range_on_the_stride_grid(total, stride):
+    chunks = chunk_ranges(total, stride)
+    assert chunks[0][0] == 0 and chunks[-1][1] == total
+    assert all(b == a2 for (_, b), (a2, _) in zip(chunks, chunks[1:]))
+    assert all(a % stride == 0 for a, _ in chunks)
+    if total >= 2 * MIN_CHUNK_FRAMES:
+        assert len(chunks) >= 2  # two cores can share even a short clip
+    else:
+        assert len(chunks) == 1
+
+
+@pytest.fixture(scope="module")
+def long_face(gen):
+    return media.face_clip(gen / "face5s.mp4", 5.0)
+
+
+def test_same_tracks_with_one_or_two_workers(long_face):
+    video = probe(str(long_face)).video
+    one = analyze_faces(str(long_face), video, stride=2, patch_budget=32 * 1024**2, workers=1)
+    two = analyze_faces(str(long_face), video, stride=2, patch_budget=32 * 1024**2, workers=2)
+    assert one.n_frames == two.n_frames == 125
+    assert len(one.tracks) == len(two.tracks) == 1
+    a, b = one.tracks[0], two.tracks[0]
+    assert np.array_equal(a.state, b.state)
+    assert np.allclose(a.landmarks, b.landmarks, equal_nan=True)
+    assert sorted(a.patches) == sorted(b.patches)
+    assert (a.state != 0).all()  # found in every frame, across the chunk boundary
+
+
+def test_cancel_stops_the_workers(long_face):
+    video = probe(str(long_face)).video
+    cancel = CancelToken()
+    seen = []
+
+    def on_progress(event):
+        seen.append(event.done)
+        if event.done > 10:
+            cancel.cancel()
+
+    progress = StageProgress(on_progress, {"faces": 1.0}, cancel, min_interval_s=0.0)
+    progress.start("faces", 125)
+    with pytest.raises(JobCancelled):
+        analyze_faces(str(long_face), video, progress=progress, workers=2)
+    assert max(seen) < 125
