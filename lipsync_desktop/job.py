@@ -24,9 +24,10 @@ from lipsync_desktop.faces.analysis import (FaceAnalysis, analyze_faces, choose_
                                             score_speech, speech_envelope)
 from lipsync_desktop.media.audio import ANALYSIS_RATE, AudioPiece, decode_audio, render_audio
 from lipsync_desktop.media.ffmpeg_tools import ffmpeg_exe, has_encoder
-from lipsync_desktop.media.frames import ColorInfo, FrameWriter, read_plan
+from lipsync_desktop.media.frames import ColorInfo, FrameWriter, even_size, read_plan
 from lipsync_desktop.media.probe import MediaInfo
 from lipsync_desktop.media.validate import validate_audio, validate_video
+from lipsync_desktop.media.yuv import I420, RGB, can_stream_i420
 from lipsync_desktop.paths import log_dir
 from lipsync_desktop.presets import DEFAULT_PRESET_FOR_TIER, ExportPreset, get_preset, resolve_output
 from lipsync_desktop.progress import CancelToken, ProgressCallback, StageProgress
@@ -172,6 +173,9 @@ def run_job(spec: JobSpec, on_progress: ProgressCallback | None = None,
         # --- engine ----------------------------------------------------------------
         t0 = time.monotonic()
         progress.start("engine")
+        # frames travel in the clip's own YUV when it allows and the engine takes them
+        layout = I420 if can_stream_i420(video) and (track is None or engine.supports_i420) \
+            else RGB
         if track is not None:
             ctx = EngineContext(
                 video_path=spec.video, video=video, segment_start=first,
@@ -179,7 +183,7 @@ def run_job(spec: JobSpec, on_progress: ProgressCallback | None = None,
                 audio=new_audio[: int(round(plan.audio_used_s * ANALYSIS_RATE))],
                 audio_rate=ANALYSIS_RATE, fps=video.fps, source_plan=plan.source,
                 driven=plan.driven, tier=spec.tier, progress=progress, log=log,
-                transcript=spec.transcript, clip_audio=clip_audio)
+                transcript=spec.transcript, clip_audio=clip_audio, layout=layout)
             engine.prepare(ctx)
         timings["engine"] = time.monotonic() - t0
 
@@ -191,8 +195,15 @@ def run_job(spec: JobSpec, on_progress: ProgressCallback | None = None,
         tmp_out = output.with_name(f".{output.stem}.part-{jlog.job_id}{output.suffix}")
         n_total = first + plan.n_out + max(0, video.frame_count - stop)
         progress.start("render", n_total)
-        _render(spec, vinfo, faces, track, engine, plan, first, stop, preset, tmp_out,
-                audio_path, audio_args, progress)
+        log.info("frames in %s", layout)
+        out_size = even_size(*video.display_size, preset.pix_fmt_for(video.pix_fmt))
+        if out_size != video.display_size:
+            warnings.append("The clip is {}x{}; {} needs an even size, so the result is "
+                            "{}x{} (the last column or row is cropped).".format(
+                                *video.display_size, preset.video_codec.label, *out_size))
+            log.warning(warnings[-1])
+        _render(spec, vinfo, track, engine, plan, first, stop, preset, tmp_out,
+                audio_path, audio_args, progress, layout)
         timings["render"] = time.monotonic() - t0
         cancel.check()
         os.replace(tmp_out, output)
@@ -248,9 +259,9 @@ def _output_audio(spec: JobSpec, vinfo: MediaInfo, ainfo: MediaInfo, preset: Exp
     return str(out), preset.audio_args("flac", can_copy=False)
 
 
-def _render(spec: JobSpec, vinfo: MediaInfo, faces: FaceAnalysis, track, engine,
-            plan: SegmentPlan, first: int, stop: int, preset: ExportPreset, tmp_out: Path,
-            audio_path: str, audio_args: list[str], progress: StageProgress) -> None:
+def _render(spec: JobSpec, vinfo: MediaInfo, track, engine, plan: SegmentPlan, first: int,
+            stop: int, preset: ExportPreset, tmp_out: Path, audio_path: str,
+            audio_args: list[str], progress: StageProgress, layout: str) -> None:
     video = vinfo.video
     w, h = video.display_size
     # absolute source indices of every output frame; only the segment is processed
@@ -260,9 +271,10 @@ def _render(spec: JobSpec, vinfo: MediaInfo, faces: FaceAnalysis, track, engine,
     seg_lo, seg_hi = len(prefix), len(prefix) + plan.n_out
     writer = FrameWriter(str(tmp_out), w, h, video.fps_fraction, ColorInfo.of(video),
                          preset.video_args(), preset.pix_fmt_for(video.pix_fmt),
-                         audio_path, audio_args, list(preset.container_info.muxer_args))
+                         audio_path, audio_args, list(preset.container_info.muxer_args),
+                         layout)
     try:
-        for k, (src, frame) in enumerate(read_plan(spec.video, video, indices)):
+        for k, (src, frame) in enumerate(read_plan(spec.video, video, indices, layout=layout)):
             if track is not None and seg_lo <= k < seg_hi:
                 out_i = k - seg_lo
                 rel = src - first

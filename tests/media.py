@@ -55,7 +55,7 @@ def testsrc(path: Path, seconds: float, size: str = "320x240", fps: int = 25,
 
 
 def face_clip(path: Path, seconds: float = 2.0, fps: int = 25, size: tuple[int, int] = (480, 360),
-              audio: Path | None = None) -> Path:
+              audio: Path | None = None, pix_fmt: str = "yuv420p") -> Path:
     """The astronaut's face drifting slowly over a plain background."""
     from skimage import data, transform
 
@@ -67,7 +67,7 @@ def face_clip(path: Path, seconds: float = 2.0, fps: int = 25, size: tuple[int, 
     cmd = ["-f", "rawvideo", "-pix_fmt", "rgb24", "-s", f"{w}x{h}", "-r", str(fps), "-i", "pipe:0"]
     if audio is not None:
         cmd += ["-i", str(audio), "-c:a", "aac", "-shortest"]
-    cmd += ["-c:v", "libx264", "-preset", "ultrafast", "-crf", "18", "-pix_fmt", "yuv420p",
+    cmd += ["-c:v", "libx264", "-preset", "ultrafast", "-crf", "18", "-pix_fmt", pix_fmt,
             str(path)]
     proc = subprocess.Popen([ffmpeg_exe(), "-hide_banner", "-nostdin", "-v", "error", "-y", *cmd],
                             stdin=subprocess.PIPE)

@@ -14,6 +14,7 @@ from lipsync_desktop import choices
 from lipsync_desktop.errors import InputError
 from lipsync_desktop.faces.tracks import FaceTrack
 from lipsync_desktop.media.probe import VideoInfo
+from lipsync_desktop.media.yuv import RGB
 from lipsync_desktop.progress import StageProgress
 
 
@@ -36,12 +37,14 @@ class EngineContext:
     log: logging.Logger
     transcript: str | None = None
     clip_audio: np.ndarray | None = None  # the clip's own audio over the segment, if any
+    layout: str = RGB  # the frames ``render`` gets: RGB, or I420 if the engine supports it
 
 
 class Engine(ABC):
     """Re-animates one face. ``prepare`` once, then ``render`` each driven output frame."""
 
     key = ""
+    supports_i420 = False  # whether ``render`` also takes I420 frames (see media/yuv.py)
 
     @abstractmethod
     def prepare(self, ctx: EngineContext) -> None:
@@ -49,7 +52,8 @@ class Engine(ABC):
 
     @abstractmethod
     def render(self, out_index: int, src_index: int, frame: np.ndarray) -> np.ndarray:
-        """Return output frame ``out_index`` made from source frame ``src_index`` (RGB)."""
+        """Return output frame ``out_index`` made from source frame ``src_index``, in the
+        context's layout (RGB unless the engine supports I420 and the clip allows it)."""
 
     def patch_budget(self, tier: str) -> int:
         """Bytes of lower-face pixels the faces pass should keep on each track for this

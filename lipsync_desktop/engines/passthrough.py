@@ -9,6 +9,7 @@ from lipsync_desktop.engines.base import Engine, EngineContext
 
 class PassthroughEngine(Engine):
     key = "passthrough"
+    supports_i420 = True
 
     def prepare(self, ctx: EngineContext) -> None:
         self.rendered = 0

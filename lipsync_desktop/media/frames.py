@@ -1,7 +1,8 @@
 """Streaming frame I/O through ffmpeg pipes: memory stays constant in clip length.
 
 Frames are RGB ``uint8`` arrays of shape (height, width, 3) in display orientation
-(ffmpeg applies the rotation metadata on decode).
+(ffmpeg applies the rotation metadata on decode), or, with ``layout=I420`` for clips
+that allow it (see ``yuv.can_stream_i420``), the clip's own YUV 4:2:0 bytes.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import numpy as np
 from lipsync_desktop.errors import MediaToolError
 from lipsync_desktop.media.ffmpeg_tools import CHILD, ffmpeg_exe, tail
 from lipsync_desktop.media.probe import VideoInfo
+from lipsync_desktop.media.yuv import RGB, frame_shape
 
 PREFETCH = 4  # frames decoded ahead of use (and queued for the encoder)
 
@@ -95,19 +97,21 @@ class FrameReader:
     """Decode ``count`` frames starting at frame ``start`` at the clip's processing rate."""
 
     def __init__(self, path: str, video: VideoInfo, start: int = 0, count: int | None = None,
-                 scale_to: tuple[int, int] | None = None) -> None:
+                 scale_to: tuple[int, int] | None = None, layout: str = RGB) -> None:
         self.video = video
         self.width, self.height = scale_to or video.display_size
         self.start = start
         self.count = count
+        self.layout = layout
         color = ColorInfo.of(video)
         filters = []
         if video.is_vfr:
             filters.append(f"fps={video.fps_fraction}")
-        size = f":w={self.width}:h={self.height}" if scale_to else ""
-        filters.append(f"scale=in_color_matrix={color.sws_matrix}:in_range={color.range}{size}"
-                       ":flags=bicubic+full_chroma_int")
-        filters.append("format=rgb24")
+        if layout == RGB:
+            size = f":w={self.width}:h={self.height}" if scale_to else ""
+            filters.append(f"scale=in_color_matrix={color.sws_matrix}:in_range={color.range}"
+                           f"{size}:flags=bicubic+full_chroma_int")
+        filters.append(f"format={layout}")
         cmd = [ffmpeg_exe(), "-hide_banner", "-nostdin", "-v", "error"]
         if start > 0:
             cmd += ["-ss", f"{start / video.fps:.6f}"]
@@ -115,8 +119,9 @@ class FrameReader:
         if count is not None:
             cmd += ["-frames:v", str(count)]
         # "direct": a frame leaves in one write, not in 32 KiB pieces
-        cmd += ["-f", "rawvideo", "-pix_fmt", "rgb24", "-avioflags", "direct", "pipe:1"]
-        self._frame_bytes = self.width * self.height * 3
+        cmd += ["-f", "rawvideo", "-pix_fmt", layout, "-avioflags", "direct", "pipe:1"]
+        self._shape = frame_shape(layout, self.width, self.height)
+        self._frame_bytes = int(np.prod(self._shape))
         self._proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                                       stderr=subprocess.PIPE, bufsize=self._frame_bytes, **CHILD)
         widen_pipe(self._proc.stdout)
@@ -126,7 +131,7 @@ class FrameReader:
 
     def _read_all(self, out: queue.Queue) -> None:
         """Reader thread: pull whole frames off the pipe (decoding overlaps our work)."""
-        shape = (self.height, self.width, 3)
+        shape = self._shape
         stream = self._proc.stdout
         n = 0
         try:
@@ -200,17 +205,18 @@ def runs(indices: Sequence[int]) -> list[tuple[int, int, int]]:
 
 
 def read_plan(path: str, video: VideoInfo, indices: Sequence[int],
-              max_buffer_bytes: int = 256 * 1024**2) -> Iterator[tuple[int, np.ndarray]]:
+              max_buffer_bytes: int = 256 * 1024**2,
+              layout: str = RGB) -> Iterator[tuple[int, np.ndarray]]:
     """Yield (source index, frame) following ``indices``, forwards or backwards.
 
     Forward runs stream straight through; backward runs (ping-pong) are decoded in chunks
     from the end and reversed, holding at most ``max_buffer_bytes`` of frames.
     """
     w, h = video.display_size
-    chunk = max(1, min(120, max_buffer_bytes // (w * h * 3)))
+    chunk = max(1, min(120, max_buffer_bytes // int(np.prod(frame_shape(layout, w, h)))))
     for first, length, step in runs(indices):
         if step == 1:
-            with FrameReader(path, video, first, length) as reader:
+            with FrameReader(path, video, first, length, layout=layout) as reader:
                 got = 0
                 last = None
                 for frame in reader:
@@ -226,7 +232,7 @@ def read_plan(path: str, video: VideoInfo, indices: Sequence[int],
             lo_end = first - length + 1
             while hi >= lo_end:
                 lo = max(lo_end, hi - chunk + 1)
-                with FrameReader(path, video, lo, hi - lo + 1) as reader:
+                with FrameReader(path, video, lo, hi - lo + 1, layout=layout) as reader:
                     frames = list(reader)
                 while len(frames) < hi - lo + 1 and frames:
                     frames.append(frames[-1])
@@ -235,23 +241,40 @@ def read_plan(path: str, video: VideoInfo, indices: Sequence[int],
                 hi = lo - 1
 
 
+def even_size(width: int, height: int, pix_fmt: str) -> tuple[int, int]:
+    """The picture size ``pix_fmt`` can hold: chroma subsampled 2:1 across (4:2:x) needs an
+    even width, and 4:2:0 an even height; an odd last column or row is cropped away."""
+    sub_w = "420" in pix_fmt or "422" in pix_fmt
+    sub_h = "420" in pix_fmt
+    return width - (width % 2 if sub_w else 0), height - (height % 2 if sub_h else 0)
+
+
 class FrameWriter:
-    """Encode RGB frames (and mux an audio file) into ``path`` with ffmpeg."""
+    """Encode RGB frames (and mux an audio file) into ``path`` with ffmpeg; ``out_size``
+    is the picture size written (see ``even_size``)."""
 
     def __init__(self, path: str, width: int, height: int, fps_fraction: str, color: ColorInfo,
                  video_args: list[str], pix_fmt: str, audio_path: str | None = None,
-                 audio_args: list[str] | None = None, muxer_args: list[str] | None = None) -> None:
+                 audio_args: list[str] | None = None, muxer_args: list[str] | None = None,
+                 layout: str = RGB) -> None:
         cmd = [ffmpeg_exe(), "-hide_banner", "-nostdin", "-v", "error", "-y",
-               "-f", "rawvideo", "-pix_fmt", "rgb24", "-s", f"{width}x{height}",
+               "-f", "rawvideo", "-pix_fmt", layout, "-s", f"{width}x{height}",
                "-r", fps_fraction, "-avioflags", "direct", "-i", "pipe:0"]
         if audio_path:
             cmd += ["-i", audio_path]
         cmd += ["-map", "0:v:0"]
         if audio_path:
             cmd += ["-map", "1:a:0", *(audio_args or ["-c:a", "aac", "-b:a", "320k"])]
-        cmd += ["-vf", f"scale=out_color_matrix={color.sws_matrix}:out_range={color.range}"
-                       f":flags=bicubic+full_chroma_int,format={pix_fmt}",
-                *video_args, "-pix_fmt", pix_fmt, "-color_range", color.range,
+        self.out_size = even_size(width, height, pix_fmt)
+        crop = "" if self.out_size == (width, height) else "crop={}:{}:0:0,".format(*self.out_size)
+        if layout == RGB:
+            cmd += ["-vf", f"{crop}scale=out_color_matrix={color.sws_matrix}"
+                           f":out_range={color.range}:flags=bicubic+full_chroma_int,"
+                           f"format={pix_fmt}"]
+        elif pix_fmt != layout:  # YUV 4:2:0 to the codec's layout, same matrix and range
+            cmd += ["-vf", f"scale=in_range={color.range}:out_range={color.range}"
+                           f":flags=bicubic+full_chroma_int,format={pix_fmt}"]
+        cmd += [*video_args, "-pix_fmt", pix_fmt, "-color_range", color.range,
                 "-colorspace", color.matrix]
         if color.primaries:
             cmd += ["-color_primaries", color.primaries]
@@ -260,7 +283,7 @@ class FrameWriter:
         cmd += [*(muxer_args or []), path]
         self.cmd = cmd
         self.frames_written = 0
-        self._shape = (height, width, 3)
+        self._shape = frame_shape(layout, width, height)
         self._proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
                                       stderr=subprocess.PIPE, **CHILD)
         widen_pipe(self._proc.stdin)

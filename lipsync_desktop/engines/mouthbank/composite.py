@@ -6,10 +6,13 @@ returned bit for bit.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import cv2
 import numpy as np
 
 from lipsync_desktop.faces import mouth
+from lipsync_desktop.media.yuv import Converter, planes
 
 ROI_MARGIN = 0.1  # multiband blend: context around the mask, in inter-ocular distances
 
@@ -80,12 +83,22 @@ def _pyramid_blend(a: np.ndarray, b: np.ndarray, alpha: np.ndarray, levels: int)
     return out
 
 
-def composite(frame: np.ndarray, lm_dst: np.ndarray, crop: np.ndarray, crop_offset: tuple[int, int],
-              lm_src: np.ndarray, weight: float, multiband: bool, feather: float = 0.18,
-              interpolation: int = cv2.INTER_CUBIC) -> np.ndarray:
-    """Return ``frame`` with the lower face from ``crop`` (a crop of another frame of the
-    same face whose full-frame landmarks are ``lm_src``) aligned onto ``lm_dst``."""
-    h, w = frame.shape[:2]
+@dataclass
+class Placement:
+    """Where a source lower face lands in the current frame."""
+
+    m: np.ndarray  # 2x3: source frame -> destination frame
+    dst_poly: np.ndarray  # the replaceable region in the destination frame
+    src_poly: np.ndarray  # the source's region, mapped into the destination frame
+    iod: float  # the destination face's inter-ocular distance
+    box: tuple[int, int, int, int]  # x0, y0, x1, y1: the work area
+
+
+def place(lm_dst: np.ndarray, lm_src: np.ndarray, width: int, height: int, multiband: bool,
+          even: bool = False) -> Placement | None:
+    """Align the source face onto the destination by the points that do not move with the
+    mouth; None when the work area is too small. ``even``: box corners on even pixels
+    (for 4:2:0 chroma)."""
     stable = list(mouth.STABLE)
     m = fit_affine(lm_src[stable, :2].astype(np.float64), lm_dst[stable, :2].astype(np.float64))
     region = list(mouth.LOWER_FACE)
@@ -97,33 +110,85 @@ def composite(frame: np.ndarray, lm_dst: np.ndarray, crop: np.ndarray, crop_offs
     pad = ROI_MARGIN * iod if multiband else 2.0
     pts = np.concatenate([dst_poly, src_poly])
     x0, y0 = np.maximum(0, np.floor(pts.min(axis=0) - pad)).astype(int)
-    x1, y1 = np.minimum([w, h], np.ceil(pts.max(axis=0) + pad)).astype(int)
+    x1, y1 = np.minimum([width, height], np.ceil(pts.max(axis=0) + pad)).astype(int)
+    if even:
+        x0, y0 = x0 - x0 % 2, y0 - y0 % 2
+        x1, y1 = min(width, x1 + x1 % 2), min(height, y1 + y1 % 2)
     if x1 - x0 < 8 or y1 - y0 < 8:
-        return frame
-    rw, rh = x1 - x0, y1 - y0
-    # crop pixel -> source frame -> destination frame -> ROI
+        return None
+    return Placement(m, dst_poly, src_poly, iod, (int(x0), int(y0), int(x1), int(y1)))
+
+
+def blend(roi: np.ndarray, p: Placement, crop: np.ndarray, crop_offset: tuple[int, int],
+          weight: float, multiband: bool, feather: float = 0.18,
+          interpolation: int = cv2.INTER_CUBIC) -> tuple[np.ndarray, np.ndarray]:
+    """The work area ``roi`` (RGB, at ``p.box``) with the source lower face blended in, and
+    the blend weights (0 where the pixels are returned unchanged)."""
+    x0, y0 = p.box[:2]
+    rh, rw = roi.shape[:2]
+    # crop pixel -> source frame -> destination frame -> work area
     ox, oy = crop_offset
-    mc = m.copy()
-    mc[:, 2] = m[:, :2] @ np.array([ox, oy]) + m[:, 2] - np.array([x0, y0])
+    mc = p.m.copy()
+    mc[:, 2] = p.m[:, :2] @ np.array([ox, oy]) + p.m[:, 2] - np.array([x0, y0])
     warped = cv2.warpAffine(crop, mc, (rw, rh), flags=interpolation, borderMode=cv2.BORDER_REFLECT)
     ch, cw = crop.shape[:2]
     corners = apply_affine(mc, np.array([[0, 0], [cw - 1, 0], [cw - 1, ch - 1], [0, ch - 1]], float))
     cover = np.zeros((rh, rw), np.uint8)
     cv2.fillConvexPoly(cover, np.round(corners).astype(np.int32), 255)
-    alpha = region_mask((rh, rw), [dst_poly - [x0, y0], src_poly - [x0, y0]], feather * iod,
-                        cover)
+    alpha = region_mask((rh, rw), [p.dst_poly - [x0, y0], p.src_poly - [x0, y0]],
+                        feather * p.iod, cover)
     alpha *= float(weight)
-    roi = frame[y0:y1, x0:x1]
     offset = colour_offset(roi, warped, alpha)
-    out = frame.copy()
     if multiband:
         blended = _pyramid_blend(roi, warped.astype(np.float32) + offset, alpha, 4)
-        region_out = np.clip(blended + 0.5, 0, 255).astype(np.uint8)
+        out = np.clip(blended + 0.5, 0, 255).astype(np.uint8)
         # outside the mask the frame stays bit-exact (multiband can ripple slightly)
         untouched = alpha <= 0.0
-        region_out[untouched] = roi[untouched]
+        out[untouched] = roi[untouched]
     else:
         shifted = cv2.add(warped, tuple(float(v) for v in offset) + (0.0,))  # saturating
-        region_out = cv2.blendLinear(roi, shifted, 1.0 - alpha, alpha)  # 0 weight: bit-exact
-    out[y0:y1, x0:x1] = region_out
+        out = cv2.blendLinear(roi, shifted, 1.0 - alpha, alpha)  # 0 weight: bit-exact
+    return out, alpha
+
+
+def composite(frame: np.ndarray, lm_dst: np.ndarray, crop: np.ndarray, crop_offset: tuple[int, int],
+              lm_src: np.ndarray, weight: float, multiband: bool, feather: float = 0.18,
+              interpolation: int = cv2.INTER_CUBIC) -> np.ndarray:
+    """Return RGB ``frame`` with the lower face from ``crop`` (a crop of another frame of
+    the same face whose full-frame landmarks are ``lm_src``) aligned onto ``lm_dst``."""
+    h, w = frame.shape[:2]
+    p = place(lm_dst, lm_src, w, h, multiband)
+    if p is None:
+        return frame
+    x0, y0, x1, y1 = p.box
+    region, _ = blend(frame[y0:y1, x0:x1], p, crop, crop_offset, weight, multiband, feather,
+                      interpolation)
+    out = frame.copy()
+    out[y0:y1, x0:x1] = region
+    return out
+
+
+def composite_i420(frame: np.ndarray, width: int, height: int, converter: Converter,
+                   lm_dst: np.ndarray, crop: np.ndarray, crop_offset: tuple[int, int],
+                   lm_src: np.ndarray, weight: float, multiband: bool, feather: float = 0.18,
+                   interpolation: int = cv2.INTER_CUBIC) -> np.ndarray:
+    """``composite`` for an I420 frame: only the work area goes to RGB and back, and only
+    the samples under the mask change (chroma where any of its four pixels is under it);
+    every other byte is returned as it came."""
+    p = place(lm_dst, lm_src, width, height, multiband, even=True)
+    if p is None:
+        return frame
+    x0, y0, x1, y1 = p.box
+    out = frame.copy()
+    y, u, v = planes(out, width, height)
+    cy, cx = slice(y0 // 2, y1 // 2), slice(x0 // 2, x1 // 2)
+    roi = converter.to_rgb(y[y0:y1, x0:x1], u[cy, cx], v[cy, cx])
+    region, alpha = blend(roi, p, crop, crop_offset, weight, multiband, feather, interpolation)
+    ny, nu, nv = converter.to_yuv(region)
+    luma = alpha > 0.0
+    y[y0:y1, x0:x1][luma] = ny[luma]
+    h2, w2 = luma.shape[0] // 2, luma.shape[1] // 2
+    chroma = luma.reshape(h2, 2, w2, 2).any(axis=(1, 3))
+    u[cy, cx][chroma] = nu[chroma]
+    v[cy, cx][chroma] = nv[chroma]
     return out

@@ -11,8 +11,10 @@ from lipsync_desktop.engines.base import Engine, EngineContext
 from lipsync_desktop.engines.mouthbank.audio_model import load_model, mouth_targets
 from lipsync_desktop.engines.mouthbank.bank import (FrameShape, MouthBank, bank_from_patches,
                                                     choose_bank_frames, collect_bank)
-from lipsync_desktop.engines.mouthbank.composite import composite
+from lipsync_desktop.engines.mouthbank.composite import composite, composite_i420
 from lipsync_desktop.engines.mouthbank.select import SelectionWeights, select_sources
+from lipsync_desktop.media.frames import ColorInfo
+from lipsync_desktop.media.yuv import I420, Converter
 
 
 @dataclass(frozen=True)
@@ -92,10 +94,16 @@ def fade_weights(ok: np.ndarray, width: int = FADE_FRAMES) -> np.ndarray:
 
 class MouthBankEngine(Engine):
     key = "mouthbank"
+    supports_i420 = True
 
     def prepare(self, ctx: EngineContext) -> None:
         self.settings = TIER_SETTINGS[ctx.tier]
         self.ctx = ctx
+        self._size = ctx.video.display_size
+        self._converter = None
+        if ctx.layout == I420:
+            color = ColorInfo.of(ctx.video)
+            self._converter = Converter(color.matrix, color.range == "pc")
         n_out = len(ctx.source_plan)
         model = load_model()
         ctx.log.info("mouthbank: audio model %s (sha256 %s), tier %s", model.meta.get("kind"),
@@ -147,9 +155,12 @@ class MouthBankEngine(Engine):
             self._stats["unchanged"] += 1
             return frame
         self._stats["rendered"] += 1
-        return composite(frame, self.shape.landmarks[src_index], self.bank.crops[pos],
-                         self.bank.offsets[pos], self.shape.landmarks[src_frame], weight,
-                         self.settings.multiband, interpolation=self.settings.interpolation)
+        args = (self.shape.landmarks[src_index], self.bank.crops[pos], self.bank.offsets[pos],
+                self.shape.landmarks[src_frame], weight, self.settings.multiband)
+        if self._converter is not None:
+            return composite_i420(frame, *self._size, self._converter, *args,
+                                  interpolation=self.settings.interpolation)
+        return composite(frame, *args, interpolation=self.settings.interpolation)
 
     def patch_budget(self, tier: str) -> int:
         return TIER_SETTINGS[tier].bank_budget_bytes
