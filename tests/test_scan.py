@@ -41,6 +41,7 @@ def test_same_tracks_with_one_or_two_workers(long_face):
     assert np.allclose(a.landmarks, b.landmarks, equal_nan=True)
     assert sorted(a.patches) == sorted(b.patches)
     assert (a.state != 0).all()  # found in every frame, across the chunk boundary
+    assert a.thumbnail is not None and a.thumbnail.std() > 10  # the face, not a blank
 
 
 def test_cancel_stops_the_workers(long_face):

@@ -13,7 +13,8 @@ from lipsync_desktop.faces import mouth
 from lipsync_desktop.faces.detect import MESH_CROP_SIDE
 from lipsync_desktop.faces.patches import PatchKeeper
 from lipsync_desktop.faces.scan import ScanSettings, scan
-from lipsync_desktop.faces.tracks import MISSING, FaceTrack, FaceTracker
+from lipsync_desktop.faces.tracks import MISSING, FaceTrack, FaceTracker, thumbnail
+from lipsync_desktop.media.frames import read_frame_at
 from lipsync_desktop.media.probe import VideoInfo
 from lipsync_desktop.progress import StageProgress
 
@@ -73,10 +74,15 @@ def analyze_faces(path: str, video: VideoInfo, start: int = 0, count: int | None
     tracker = FaceTracker(video.fps)
     for frame_idx, detections in measured:
         tracker.update(frame_idx, detections)
+    tracks = tracker.finish(n, min_frames=max(3, int(0.2 * video.fps) // stride))
+    for t in tracks:  # gallery pictures: one frame read per face, from its best view
+        if t.thumbnail is None and t.thumb_at is not None:
+            frame = read_frame_at(path, video, start + t.thumb_at[0])
+            if frame is not None:
+                t.thumbnail = thumbnail(frame, t.thumb_at[1])
     if progress:
         progress.tick(total, total)
-    return FaceAnalysis(fps=video.fps, start=start, n_frames=n,
-                        tracks=tracker.finish(n, min_frames=max(3, int(0.2 * video.fps) // stride)))
+    return FaceAnalysis(fps=video.fps, start=start, n_frames=n, tracks=tracks)
 
 
 def speech_envelope(samples: np.ndarray, sample_rate: int, fps: float, n_frames: int) -> np.ndarray:

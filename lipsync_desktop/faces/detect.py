@@ -56,7 +56,6 @@ class Detection:
     # lower-face pixels of this frame (and of the frames skipped after it), when kept
     patches: list[Patch] = field(default_factory=list)
     hist: np.ndarray | None = None  # appearance histogram, when computed by the pass
-    thumb: np.ndarray | None = None  # a gallery picture candidate, when made by the pass
 
 
 class FaceDetector:

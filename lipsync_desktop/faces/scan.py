@@ -17,7 +17,7 @@ import numpy as np
 from lipsync_desktop.errors import JobCancelled
 from lipsync_desktop.faces.detect import Detection, FaceDetector
 from lipsync_desktop.faces.patches import PatchKeeper
-from lipsync_desktop.faces.tracks import appearance, thumbnail
+from lipsync_desktop.faces.tracks import appearance
 from lipsync_desktop.media.frames import FrameReader
 from lipsync_desktop.media.probe import VideoInfo
 from lipsync_desktop.progress import StageProgress
@@ -112,7 +112,6 @@ def _measure(frame: np.ndarray, previous: list[Detection], detector: FaceDetecto
         d.landmarks = detector.landmarks(frame, d.box)
         if d.landmarks is not None:
             d.box = _box_from_landmarks(d.landmarks, w, h)
-        d.thumb = thumbnail(frame, d.box)  # a candidate for the face's gallery picture
     return detections
 
 

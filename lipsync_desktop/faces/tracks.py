@@ -57,6 +57,7 @@ class _Live:
     velocity: np.ndarray = field(default_factory=lambda: np.zeros(4, np.float32))
     thumb: np.ndarray | None = None
     thumb_quality: float = -1.0
+    thumb_at: tuple[int, np.ndarray] | None = None  # frame and box of the best view
 
     def predict(self, frame_idx: int) -> np.ndarray:
         gap = frame_idx - self.frames[-1]
@@ -75,9 +76,10 @@ class _Live:
         self.patches.append(det.patches)  # the same list: later frames' patches join it
         self.hist = hist if self.hist is None else 0.9 * self.hist + 0.1 * hist
         quality = det.score * float(det.box[2] - det.box[0])
-        if quality > self.thumb_quality and (det.thumb is not None or frame is not None):
+        if quality > self.thumb_quality:  # the best view so far: the gallery picture
             self.thumb_quality = quality
-            self.thumb = det.thumb if det.thumb is not None else thumbnail(frame, det.box)
+            self.thumb_at = (frame_idx, det.box)
+            self.thumb = thumbnail(frame, det.box) if frame is not None else None
 
 
 def thumbnail(frame: np.ndarray, box: np.ndarray) -> np.ndarray:
@@ -105,6 +107,7 @@ class FaceTrack:
     mean_size: float = 0.0  # mean box height in pixels
     speech_corr: float | None = None
     patches: dict[int, Patch] = field(default_factory=dict)  # by frame (relative to first)
+    thumb_at: tuple[int, np.ndarray] | None = None  # analysis frame and box of the best view
 
     @property
     def last(self) -> int:
@@ -164,7 +167,8 @@ class FaceTracker:
     def update(self, frame_idx: int, detections: list[Detection],
                frame: np.ndarray | None = None) -> None:
         """Add one frame's detections; ``frame`` is needed unless each detection carries
-        its ``hist`` (and, for gallery pictures, ``thumb``)."""
+        its ``hist``. Without frames, tracks note where their best view is (``thumb_at``)
+        instead of cutting the gallery picture."""
         still = []
         for t in self._live:
             (still if frame_idx - t.frames[-1] <= self.max_missed else self._done).append(t)
@@ -240,7 +244,7 @@ def _rejoin(tracklets: list[_Live], max_gap: int) -> list[_Live]:
         best.patches += t.patches
         best.hist = 0.5 * (best.hist + t.hist)
         if t.thumb_quality > best.thumb_quality:
-            best.thumb, best.thumb_quality = t.thumb, t.thumb_quality
+            best.thumb, best.thumb_quality, best.thumb_at = t.thumb, t.thumb_quality, t.thumb_at
     return out
 
 
@@ -269,7 +273,8 @@ def _finalise(t: _Live, n_frames: int, max_gap: int) -> FaceTrack:
     heights = boxes[valid, 3] - boxes[valid, 1]
     return FaceTrack(id=t.id, first=first, boxes=boxes, landmarks=lms, state=state, scores=scores,
                      thumbnail=t.thumb, share=float(valid.sum()) / max(n_frames, 1),
-                     mean_size=float(heights.mean()) if heights.size else 0.0, patches=patches)
+                     mean_size=float(heights.mean()) if heights.size else 0.0, patches=patches,
+                     thumb_at=t.thumb_at)
 
 
 def _runs(mask: np.ndarray) -> list[tuple[int, int]]:
