@@ -106,7 +106,7 @@ class ExportPreset:
 
 
 BUILTIN_PRESETS: tuple[ExportPreset, ...] = (
-    ExportPreset("draft", "Draft preview (H.264 MP4, fast)", "h264", "mp4", 22, "ultrafast",
+    ExportPreset("draft", "Draft preview (H.264 MP4, fast)", "h264", "mp4", 20, "ultrafast",
                  "192k", "Quick previews: the fastest encode, at the cost of larger files.", True),
     ExportPreset("final", "Final master (H.264 MP4, high quality)", "h264", "mp4", 14, "fast",
                  "320k", "Deliverable H.264: near-transparent quality, plays everywhere.", True),
