@@ -33,6 +33,12 @@ LEAD_FRAMES = 3.0  # mouths move ahead of the sound (about 1-2 frames more than 
 SMOOTHING = np.array([0.25, 0.75, 1.0, 0.75, 0.25]) / 3.0  # a 5-tap Hann window
 FADE_FRAMES = 9  # ramp in/out where the face becomes unusable
 LONG_SILENCE_S = 0.4  # pauses shorter than this keep the lips lightly together, not clamped
+# speech is spread over the person's openings from this quantile up. The clip's frames
+# include its pauses (a talking head pauses in roughly a quarter of them), so speech starts
+# above the closed end. On the dev set: 0.08 -> 0.25 took r from 0.478 to 0.500 and
+# sharpness from 0.847 to 0.877. (Taking only the frames where the clip's own audio has
+# speech, with 0.08, scored lower: r 0.460.)
+SPEECH_LO = 0.25
 
 
 def _quantile_map(score: np.ndarray, speech: np.ndarray, person: np.ndarray, lo: float, hi: float,
@@ -69,12 +75,13 @@ def silence_runs(speech: np.ndarray) -> np.ndarray:
 
 
 def opening_targets(score: np.ndarray, speech: np.ndarray, person_open: np.ndarray,
-                    fps: float = 25.0) -> np.ndarray:
-    """Openings in the person's own range, spread by rank in speech; closed at rest in
-    silences, lips lightly together (the 20% quantile) in short pauses between words."""
+                    fps: float = 25.0, lo: float = SPEECH_LO) -> np.ndarray:
+    """Openings in the person's own range, spread by rank in speech over the ``lo``..98%
+    quantiles; closed at rest in silences, lips lightly together (the 20% quantile) in
+    short pauses between words."""
     long_silence = silence_runs(speech) >= LONG_SILENCE_S * fps
     rest = np.where(long_silence, 0.02, 0.2)
-    return _quantile_map(score, speech, person_open, 0.08, 0.98, rest)
+    return _quantile_map(score, speech, person_open, lo, 0.98, rest)
 
 
 def width_targets(score: np.ndarray, speech: np.ndarray, person_width: np.ndarray) -> np.ndarray:
