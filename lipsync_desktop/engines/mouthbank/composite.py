@@ -15,6 +15,8 @@ from lipsync_desktop.faces import mouth
 from lipsync_desktop.media.yuv import Converter, planes
 
 ROI_MARGIN = 0.1  # multiband blend: context around the mask, in inter-ocular distances
+LIP_MARGIN = 0.08  # around the lips (eye distances): where the two mouths differ
+MAX_SKIN_DIFF = 48  # a larger colour difference is not lighting but other content
 
 
 def fit_affine(src: np.ndarray, dst: np.ndarray) -> np.ndarray:
@@ -47,12 +49,30 @@ def region_mask(shape_hw: tuple[int, int], polygons: list[np.ndarray], feather_p
     return t * t * (3.0 - 2.0 * t)  # smoothstep
 
 
-def colour_offset(dst: np.ndarray, src: np.ndarray, alpha: np.ndarray) -> np.ndarray:
-    """Per-channel shift that makes ``src`` agree with ``dst`` along the mask's soft edge."""
-    ring = ((alpha > 0.02) & (alpha < 0.6)).astype(np.uint8)
-    if cv2.countNonZero(ring) < 20:
-        return np.zeros(3, np.float32)
-    return (np.array(cv2.mean(dst, ring)[:3]) - np.array(cv2.mean(src, ring)[:3])).astype(np.float32)
+def colour_correction(dst: np.ndarray, src: np.ndarray, alpha: np.ndarray, lips: np.ndarray,
+                      iod: float) -> np.ndarray:
+    """Per-pixel colour correction (h, w, 3) that makes the skin of ``src`` agree with
+    ``dst``: their difference over the skin under the mask (``lips``, where the two mouths
+    differ, left out), smoothed over about a fifth of the eye distance and carried into
+    the lips from around them. A source frame lit from another angle (warmer cheeks, a
+    shaded chin) then takes the current frame's light; the mouth keeps its own detail."""
+    diff = dst.astype(np.float32) - src.astype(np.float32)
+    # skin on both sides: not the lips, nor where one shows background or hair (outliers)
+    skin = ((alpha > 0.0) & (lips == 0) & (np.abs(diff).max(axis=2) < MAX_SKIN_DIFF))
+    skin = skin.astype(np.float32)
+    if cv2.countNonZero(skin) < 20:
+        return np.zeros((1, 1, 3), np.float32)
+    h, w = alpha.shape
+    k = 4  # work at a quarter of the size: the correction is smooth by construction
+    sw, sh = max(1, w // k), max(1, h // k)
+    diff *= skin[..., None]
+    d = cv2.resize(diff, (sw, sh), interpolation=cv2.INTER_AREA)
+    m = cv2.resize(skin, (sw, sh), interpolation=cv2.INTER_AREA)
+    sigma = max(1.0, 0.2 * iod / k)
+    num = cv2.GaussianBlur(d, (0, 0), sigma) + 0.05 * cv2.GaussianBlur(d, (0, 0), 4 * sigma)
+    den = cv2.GaussianBlur(m, (0, 0), sigma) + 0.05 * cv2.GaussianBlur(m, (0, 0), 4 * sigma)
+    field = num / np.maximum(den, 1e-3)[..., None]
+    return cv2.resize(field, (w, h), interpolation=cv2.INTER_LINEAR)
 
 
 def _pyramid_blend(a: np.ndarray, b: np.ndarray, alpha: np.ndarray, levels: int) -> np.ndarray:
@@ -90,6 +110,7 @@ class Placement:
     m: np.ndarray  # 2x3: source frame -> destination frame
     dst_poly: np.ndarray  # the replaceable region in the destination frame
     src_poly: np.ndarray  # the source's region, mapped into the destination frame
+    lips: tuple[np.ndarray, np.ndarray]  # both mouths' outer lip lines, destination frame
     iod: float  # the destination face's inter-ocular distance
     box: tuple[int, int, int, int]  # x0, y0, x1, y1: the work area
 
@@ -116,7 +137,9 @@ def place(lm_dst: np.ndarray, lm_src: np.ndarray, width: int, height: int, multi
         x1, y1 = min(width, x1 + x1 % 2), min(height, y1 + y1 % 2)
     if x1 - x0 < 8 or y1 - y0 < 8:
         return None
-    return Placement(m, dst_poly, src_poly, iod, (int(x0), int(y0), int(x1), int(y1)))
+    outer = list(mouth.LIPS_OUTER)
+    lips = (lm_dst[outer, :2], apply_affine(m, lm_src[outer, :2]))
+    return Placement(m, dst_poly, src_poly, lips, iod, (int(x0), int(y0), int(x1), int(y1)))
 
 
 def blend(roi: np.ndarray, p: Placement, crop: np.ndarray, crop_offset: tuple[int, int],
@@ -138,15 +161,20 @@ def blend(roi: np.ndarray, p: Placement, crop: np.ndarray, crop_offset: tuple[in
     alpha = region_mask((rh, rw), [p.dst_poly - [x0, y0], p.src_poly - [x0, y0]],
                         feather * p.iod, cover)
     alpha *= float(weight)
-    offset = colour_offset(roi, warped, alpha)
+    lips = np.zeros((rh, rw), np.uint8)
+    for line in p.lips:
+        cv2.fillPoly(lips, [np.round(line - [x0, y0]).astype(np.int32)], 255)
+    grow = max(1, int(round(LIP_MARGIN * p.iod)))
+    lips = cv2.dilate(lips, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * grow + 1,) * 2))
+    corrected = warped.astype(np.float32) + colour_correction(roi, warped, alpha, lips, p.iod)
     if multiband:
-        blended = _pyramid_blend(roi, warped.astype(np.float32) + offset, alpha, 4)
+        blended = _pyramid_blend(roi, corrected, alpha, 4)
         out = np.clip(blended + 0.5, 0, 255).astype(np.uint8)
         # outside the mask the frame stays bit-exact (multiband can ripple slightly)
         untouched = alpha <= 0.0
         out[untouched] = roi[untouched]
     else:
-        shifted = cv2.add(warped, tuple(float(v) for v in offset) + (0.0,))  # saturating
+        shifted = np.clip(corrected + 0.5, 0, 255).astype(np.uint8)
         out = cv2.blendLinear(roi, shifted, 1.0 - alpha, alpha)  # 0 weight: bit-exact
     return out, alpha
 
