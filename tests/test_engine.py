@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from lipsync_desktop.engines.mouthbank.audio_model import load_model, mouth_targets
-from lipsync_desktop.engines.mouthbank.composite import composite, fit_affine
+from lipsync_desktop.engines.mouthbank.composite import colour_correction, composite, fit_affine
 from lipsync_desktop.engines.mouthbank.engine import fade_weights, opening_targets, silence_runs
 from lipsync_desktop.engines.mouthbank.select import SelectionWeights, select_sources
 from lipsync_desktop.job import JobSpec, run_job
@@ -136,3 +136,25 @@ def test_engine_is_deterministic_and_changes_only_the_face(tier, face_video, spe
         assert result.face_id == 0
         outs.append(media.decode_frames(out))
     assert np.array_equal(outs[0], outs[1])
+
+
+def test_colour_correction_takes_the_current_frames_light():
+    h, w = 200, 200
+    yy = np.mgrid[0:h, 0:w][0]
+    dst = np.full((h, w, 3), 150, np.uint8)
+    src = dst.astype(int)
+    src[..., 0] += (20 + yy * 0.2).astype(int)  # warmer, more so lower down (another light)
+    src = src.astype(np.uint8)
+    alpha = np.zeros((h, w), np.float32)
+    alpha[20:180, 20:180] = 1
+    lips = np.zeros((h, w), np.uint8)
+    lips[90:110, 70:130] = 255
+    field = colour_correction(dst, src, alpha, lips, iod=100.0)
+    fixed = src + field
+    inside = alpha > 0
+    assert np.abs(src[inside].astype(int) - dst[inside]).mean() > 10
+    assert np.abs(fixed[inside] - dst[inside]).mean() < 3
+    assert np.abs(fixed[100, 100] - dst[100, 100]).max() < 5  # carried in under the lips
+    flat = colour_correction(dst, src, alpha, lips, 100.0, local=False)  # draft: one shift
+    assert flat.shape == (1, 1, 3)
+    assert -45 < flat[0, 0, 0] < -35 and abs(flat[0, 0, 1]) < 1  # the mean warmth, removed

@@ -53,6 +53,9 @@ def test_i420_composite_changes_only_samples_under_the_mask(multiband):
     w, h = 320, 300
     rng = np.random.default_rng(3)
     frame = rng.integers(16, 235, (h * 3 // 2, w), np.uint8)
+    y_plane, u_plane, v_plane = planes(frame, w, h)  # smooth "skin" with some grain
+    y_plane[:] = np.clip(120 + 40 * np.sin(np.arange(w) / 40.0) + y_plane % 8, 16, 235)
+    u_plane[:], v_plane[:] = 110, 150
     yy, xx = np.mgrid[0:h, 0:w]  # a smooth source: 4:2:0 keeps its colour
     other = np.stack([yy * 0.7, xx * 0.6, 200 - yy * 0.3], -1).astype(np.uint8)
     lm = _fake_landmarks()

@@ -50,24 +50,29 @@ def region_mask(shape_hw: tuple[int, int], polygons: list[np.ndarray], feather_p
 
 
 def colour_correction(dst: np.ndarray, src: np.ndarray, alpha: np.ndarray, lips: np.ndarray,
-                      iod: float) -> np.ndarray:
+                      iod: float, local: bool = True) -> np.ndarray:
     """Per-pixel colour correction (h, w, 3) that makes the skin of ``src`` agree with
     ``dst``: their difference over the skin under the mask (``lips``, where the two mouths
     differ, left out), smoothed over about a fifth of the eye distance and carried into
     the lips from around them. A source frame lit from another angle (warmer cheeks, a
-    shaded chin) then takes the current frame's light; the mouth keeps its own detail."""
-    diff = dst.astype(np.float32) - src.astype(np.float32)
-    # skin on both sides: not the lips, nor where one shows background or hair (outliers)
-    skin = ((alpha > 0.0) & (lips == 0) & (np.abs(diff).max(axis=2) < MAX_SKIN_DIFF))
-    skin = skin.astype(np.float32)
-    if cv2.countNonZero(skin) < 20:
-        return np.zeros((1, 1, 3), np.float32)
+    shaded chin) then takes the current frame's light; the mouth keeps its own detail.
+    ``local=False``: one mean shift for the whole region (cheaper; the draft tier)."""
     h, w = alpha.shape
     k = 4  # work at a quarter of the size: the correction is smooth by construction
     sw, sh = max(1, w // k), max(1, h // k)
-    diff *= skin[..., None]
-    d = cv2.resize(diff, (sw, sh), interpolation=cv2.INTER_AREA)
-    m = cv2.resize(skin, (sw, sh), interpolation=cv2.INTER_AREA)
+
+    def small(img: np.ndarray) -> np.ndarray:
+        return cv2.resize(img, (sw, sh), interpolation=cv2.INTER_AREA).astype(np.float32)
+
+    diff = small(dst) - small(src)
+    # skin on both sides: not the lips, nor where one shows background or hair (outliers)
+    skin = (small(alpha) > 0.05) & (small(lips) < 1) & (np.abs(diff).max(axis=2) < MAX_SKIN_DIFF)
+    if np.count_nonzero(skin) < 4:
+        return np.zeros((1, 1, 3), np.float32)
+    if not local:
+        return diff[skin].mean(axis=0).reshape(1, 1, 3)
+    m = skin.astype(np.float32)
+    d = diff * m[..., None]
     sigma = max(1.0, 0.2 * iod / k)
     num = cv2.GaussianBlur(d, (0, 0), sigma) + 0.05 * cv2.GaussianBlur(d, (0, 0), 4 * sigma)
     den = cv2.GaussianBlur(m, (0, 0), sigma) + 0.05 * cv2.GaussianBlur(m, (0, 0), 4 * sigma)
@@ -146,7 +151,8 @@ def blend(roi: np.ndarray, p: Placement, crop: np.ndarray, crop_offset: tuple[in
           weight: float, multiband: bool, feather: float = 0.18,
           interpolation: int = cv2.INTER_CUBIC) -> tuple[np.ndarray, np.ndarray]:
     """The work area ``roi`` (RGB, at ``p.box``) with the source lower face blended in, and
-    the blend weights (0 where the pixels are returned unchanged)."""
+    the blend weights (0 where the pixels are returned unchanged). ``multiband`` (the final
+    tier) also takes the local colour correction; otherwise one mean shift is used."""
     x0, y0 = p.box[:2]
     rh, rw = roi.shape[:2]
     # crop pixel -> source frame -> destination frame -> work area
@@ -166,7 +172,8 @@ def blend(roi: np.ndarray, p: Placement, crop: np.ndarray, crop_offset: tuple[in
         cv2.fillPoly(lips, [np.round(line - [x0, y0]).astype(np.int32)], 255)
     grow = max(1, int(round(LIP_MARGIN * p.iod)))
     lips = cv2.dilate(lips, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * grow + 1,) * 2))
-    corrected = warped.astype(np.float32) + colour_correction(roi, warped, alpha, lips, p.iod)
+    corrected = warped.astype(np.float32) + colour_correction(roi, warped, alpha, lips, p.iod,
+                                                              local=multiband)
     if multiband:
         blended = _pyramid_blend(roi, corrected, alpha, 4)
         out = np.clip(blended + 0.5, 0, 255).astype(np.uint8)
