@@ -25,7 +25,7 @@ from lipsync_desktop.gui.queue_controller import QueueController
 from lipsync_desktop.gui.queue_panel import QueuePanel
 from lipsync_desktop.gui.resources import app_icon, theme_qss
 from lipsync_desktop.gui.widgets import (AUDIO_FILTER, VIDEO_FILTER, CompareView, DropZone,
-                                         FaceGallery, FrameView, icon_button)
+                                         FaceGallery, FrameView, choice_combo, icon_button)
 from lipsync_desktop.gui.workers import FaceScanWorker, start_in_thread, wait_for_threads
 from lipsync_desktop.media.probe import MediaInfo
 from lipsync_desktop.paths import config_dir
@@ -69,10 +69,7 @@ class PresetDialog(QDialog):
         self.name = QLineEdit()
         self.name.setPlaceholderText("my-preset (letters, digits, - and _)")
         form.addRow("Name", self.name)
-        self.codec = QComboBox()
-        for c in choices.VIDEO_CODECS:
-            self.codec.addItem(c.label, c.key)
-        self.codec.setCurrentIndex(max(0, self.codec.findData(base.codec)))
+        self.codec = choice_combo(choices.VIDEO_CODECS, base.codec)
         form.addRow("Codec", self.codec)
         self.container = QComboBox()
         form.addRow("Container", self.container)
@@ -168,11 +165,7 @@ class MainWindow(QMainWindow):
 
         settings_box = QGroupBox("3. Settings")
         form = QFormLayout(settings_box)
-        self.tier = QComboBox()
-        for t in choices.TIERS:
-            self.tier.addItem(t.label, t.key)
-            self.tier.setItemData(self.tier.count() - 1, t.help, Qt.ItemDataRole.ToolTipRole)
-        self.tier.setCurrentIndex(max(0, self.tier.findData(self.prefs.default_tier)))
+        self.tier = choice_combo(choices.TIERS, self.prefs.default_tier, item_tips=True)
         self.tier.setToolTip("Draft is fast for previews; Final spends time on quality")
         form.addRow("Quality tier", self.tier)
         self.preset = QComboBox()
@@ -185,10 +178,7 @@ class MainWindow(QMainWindow):
         prow.addWidget(self.b_save_preset)
         prow.addWidget(self.b_del_preset)
         form.addRow("Export preset", prow)
-        self.sync = QComboBox()
-        for m in choices.SYNC_MODES:
-            self.sync.addItem(m.label, m.key)
-            self.sync.setItemData(self.sync.count() - 1, m.help, Qt.ItemDataRole.ToolTipRole)
+        self.sync = choice_combo(choices.SYNC_MODES, item_tips=True)
         self.sync.setToolTip("What happens when the audio is longer or shorter than the clip")
         form.addRow("When lengths differ", self.sync)
         trow = QHBoxLayout()

@@ -12,6 +12,7 @@ from PySide6.QtWidgets import (QCheckBox, QComboBox, QDialog, QDialogButtonBox, 
                                QTabWidget, QTextBrowser, QVBoxLayout, QWidget)
 
 from lipsync_desktop import choices
+from lipsync_desktop.gui.widgets import choice_combo
 from lipsync_desktop.paths import log_dir
 from lipsync_desktop.settings import Preferences
 
@@ -97,15 +98,9 @@ class PreferencesDialog(QDialog):
         self.parallel.setValue(prefs.parallel_jobs)
         self.parallel.setToolTip("How many queued jobs run at the same time")
         form.addRow("Parallel jobs", self.parallel)
-        self.tier = QComboBox()
-        for t in choices.TIERS:
-            self.tier.addItem(t.label, t.key)
-        self.tier.setCurrentIndex(max(0, self.tier.findData(prefs.default_tier)))
+        self.tier = choice_combo(choices.TIERS, prefs.default_tier)
         form.addRow("Default tier", self.tier)
-        self.theme = QComboBox()
-        for t in choices.THEMES:
-            self.theme.addItem(t.label, t.key)
-        self.theme.setCurrentIndex(max(0, self.theme.findData(prefs.theme)))
+        self.theme = choice_combo(choices.THEMES, prefs.theme)
         form.addRow("Theme", self.theme)
         tabs.addTab(general, "General")
 

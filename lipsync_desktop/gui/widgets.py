@@ -7,7 +7,7 @@ from __future__ import annotations
 import numpy as np
 from PySide6.QtCore import QPoint, QRectF, QSize, Qt, Signal
 from PySide6.QtGui import QColor, QIcon, QImage, QMouseEvent, QPainter, QPen, QPixmap
-from PySide6.QtWidgets import (QFileDialog, QFrame, QHBoxLayout, QLabel, QListWidget,
+from PySide6.QtWidgets import (QComboBox, QFileDialog, QFrame, QHBoxLayout, QLabel, QListWidget,
                                QListWidgetItem, QPushButton, QSizePolicy, QSlider, QVBoxLayout,
                                QWidget)
 
@@ -299,6 +299,20 @@ class _WipeCanvas(QWidget):
         p.setPen(QPen(QColor("#ffffff"), 2))
         p.drawLine(int(x0 + w * split), int(y0), int(x0 + w * split), int(y0 + h))
         p.end()
+
+
+def choice_combo(options, current: str | None = None, item_tips: bool = False) -> QComboBox:
+    """A combo box of ``options`` (anything with ``label`` and ``key``, e.g. choices.TIERS),
+    each item's data its key, ``current`` selected (else the first); ``item_tips`` shows
+    each option's ``help`` as its tooltip."""
+    box = QComboBox()
+    for o in options:
+        box.addItem(o.label, o.key)
+        if item_tips:
+            box.setItemData(box.count() - 1, o.help, Qt.ItemDataRole.ToolTipRole)
+    if current is not None:
+        box.setCurrentIndex(max(0, box.findData(current)))
+    return box
 
 
 def icon_button(text: str, tip: str, slot=None, object_name: str = "") -> QPushButton:
