@@ -54,6 +54,18 @@ SYNC_MODES: tuple[Choice, ...] = (
 )
 DEFAULT_SYNC_MODE = "bounce"
 
+# --- when the output file exists ---------------------------------------------
+
+OUTPUT_EXISTS: tuple[Choice, ...] = (
+    Choice("replace", "Replace it", "Replace an existing output file, unless it is "
+           "write-protected."),
+    Choice("refuse", "Keep it (fail)", "Fail if the output file exists, also if it appears "
+           "while the job runs (checked again at the final rename)."),
+    Choice("force", "Replace, even if write-protected", "Replace an existing output file, "
+           "also a write-protected one."),
+)
+DEFAULT_OUTPUT_EXISTS = "replace"
+
 # --- face selection --------------------------------------------------------
 
 FACE_AUTO = "auto"
@@ -70,7 +82,6 @@ class EngineChoice:
     help: str
     target: str  # "module:Class"
     user_facing: bool = True
-    needs_torch: bool = False
 
 
 ENGINES: tuple[EngineChoice, ...] = (
@@ -177,9 +188,4 @@ THEMES: tuple[Choice, ...] = (
 )
 DEFAULT_THEME = "light"
 
-DEVICES: tuple[Choice, ...] = (
-    Choice("cpu", "CPU", "Runs everywhere; the built-in engine is made for it."),
-    Choice("cuda", "GPU (CUDA)", "For engines that use torch; needs a CUDA build of torch."),
-)
-DEFAULT_DEVICE = "cpu"
 MAX_PARALLEL_JOBS = 4

@@ -7,136 +7,272 @@ import json
 import signal
 import sys
 import threading
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any, TextIO, TypeVar
 
 from lipsync_desktop import APP_NAME, __version__, choices
 from lipsync_desktop.errors import (EXIT_BAD_INPUT, EXIT_CANCELLED, EXIT_FAILURE, EXIT_OK,
                                     InputError, JobCancelled, LipsyncError)
 from lipsync_desktop.progress import CancelToken, ProgressEvent
+from lipsync_desktop.spec import JobSpec, check_seconds, parse_face
+
+T = TypeVar("T")
 
 
 class TerminalProgress:
     """A one-line progress bar on stderr (plain lines when stderr is not a terminal)."""
 
-    def __init__(self, stream=sys.stderr) -> None:
-        self.stream = stream
-        self.tty = stream.isatty()
+    def __init__(self, stream: TextIO | None = None) -> None:
+        self.stream = stream or sys.stderr
+        try:
+            self.tty = self.stream.isatty()
+        except (AttributeError, ValueError, OSError):
+            self.tty = False
         self._last_line = ""
         self._last_pct = -10
+        self._broken = False
 
     def __call__(self, ev: ProgressEvent) -> None:
+        if self._broken:
+            return
         pct = int(ev.fraction * 100)
         eta = f"ETA {int(ev.eta_s) // 60}:{int(ev.eta_s) % 60:02d}" if ev.eta_s is not None else ""
         frames = f"{ev.done}/{ev.total}" if ev.total else ""
         fps = f"{ev.fps:.1f} fps" if ev.fps else ""
         bar = "#" * (pct // 4) + "-" * (25 - pct // 4)
         line = f"[{bar}] {pct:3d}% {ev.stage:<8} {frames:>11} {fps:>10} {eta}"
-        if self.tty:
-            self.stream.write("\r" + line.ljust(len(self._last_line)))
-            self.stream.flush()
-            self._last_line = line
-        elif pct >= self._last_pct + 10 or (ev.total and ev.done == ev.total and ev.stage == "render"):
-            self._last_pct = pct
-            self.stream.write(line + "\n")
+        try:
+            if self.tty:
+                self.stream.write("\r" + line.ljust(len(self._last_line)))
+                self.stream.flush()
+                self._last_line = line
+            elif pct >= self._last_pct + 10 or (ev.total and ev.done == ev.total and ev.fraction >= 1):
+                self._last_pct = pct
+                self.stream.write(line + "\n")
+        except (OSError, ValueError):
+            self._broken = True  # the terminal went away (SIGHUP): the job goes on quietly
 
     def done(self) -> None:
-        if self.tty and self._last_line:
-            self.stream.write("\n")
+        if self.tty and self._last_line and not self._broken:
+            _say("", self.stream)
+
+
+def _say(text: str, stream: TextIO | None = None) -> None:
+    """Print, ignoring a terminal that has gone away."""
+    try:
+        print(text, file=stream or sys.stdout, flush=True)
+    except (OSError, ValueError):
+        pass
+
+
+# --- argument types: bad values are refused by the parser (exit 2) -----------------
+
+def _seconds(text: str) -> float:
+    try:
+        value = check_seconds(float(text), "trim")
+    except (ValueError, InputError) as exc:
+        raise argparse.ArgumentTypeError(
+            f"'{text}' is not a time in seconds (a finite number, 0 or more)") from exc
+    assert value is not None
+    return value
+
+
+def _face(text: str) -> str:
+    try:
+        parse_face(text)
+    except InputError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+    return text.strip()
+
+
+def _labels(table) -> str:
+    return "; ".join(f"{c.key}: {c.help}" for c in table)
 
 
 def _build_parser() -> argparse.ArgumentParser:
-    from lipsync_desktop.presets import all_presets
+    from lipsync_desktop.presets import DEFAULT_PRESET_FOR_TIER, all_presets
 
     p = argparse.ArgumentParser(
         prog="lipsync-desktop",
         description=f"{APP_NAME}: re-time a person's mouth in a video to a new audio track, "
-                    "offline. Run without arguments to open the app.")
+                    "offline. Run without arguments to open the app.",
+        epilog="Exit codes: 0 done, 1 failure, 2 bad input, 130 cancelled (Ctrl+C, SIGTERM "
+               "or SIGHUP; the partial file is removed).")
     p.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     sub = p.add_subparsers(dest="command")
 
-    run = sub.add_parser("run", help="lip-sync a video to an audio track")
-    run.add_argument("--video", required=True, help="the clip whose mouth is re-animated")
-    run.add_argument("--audio", required=True, help="the new audio (any audio or video file)")
-    run.add_argument("-o", "--output", required=True, help="the result file")
-    run.add_argument("--face", default=choices.FACE_AUTO,
-                     help="'auto', a face number from 'lipsync-desktop faces', or at:X,Y "
-                          "(the face nearest to that pixel)")
-    run.add_argument("--tier", choices=choices.keys(choices.TIERS), default=choices.DEFAULT_TIER)
+    run = sub.add_parser(
+        "run", help="lip-sync a video to an audio track",
+        description="Re-animate one face of VIDEO so that its mouth follows AUDIO, and write "
+                    "the result to OUTPUT (through a temporary file renamed into place).")
+    run.add_argument("--video", required=True, metavar="VIDEO",
+                     help="the clip whose mouth is re-animated")
+    run.add_argument("--audio", required=True, metavar="AUDIO",
+                     help="the new speech: any audio file, or a video's audio track")
+    run.add_argument("-o", "--output", required=True, metavar="OUTPUT",
+                     help="the result file; its extension picks the container (none: the "
+                          "preset's). A folder (existing, or ending in /) gets "
+                          "<clip>_lipsync.<ext> inside it")
+    run.add_argument("--face", default=choices.FACE_AUTO, type=_face,
+                     help="which face to re-animate: 'auto' (default: the face that speaks, "
+                          "else the one on screen most), a face id from 'lipsync-desktop "
+                          "faces' (0, 1, ...), or at:X,Y (the face nearest to that pixel)")
+    run.add_argument("--tier", choices=choices.keys(choices.TIERS), default=choices.DEFAULT_TIER,
+                     help=f"quality tier (default: {choices.DEFAULT_TIER}). "
+                          + _labels(choices.TIERS))
     run.add_argument("--preset", choices=[pr.key for pr in all_presets()],
-                     help="export preset (default: the tier's)")
+                     help="export preset: codec, container, quality (default: the tier's, "
+                          + ", ".join(f"{t} -> {pr}" for t, pr in DEFAULT_PRESET_FOR_TIER.items())
+                          + "); 'lipsync-desktop presets' lists them")
     run.add_argument("--sync-mode", choices=choices.keys(choices.SYNC_MODES),
                      default=choices.DEFAULT_SYNC_MODE,
-                     help="what to do when audio and video lengths differ")
-    run.add_argument("--start", type=float, help="process only from this time (seconds)")
-    run.add_argument("--end", type=float, help="process only up to this time (seconds)")
+                     help=f"what to do when the audio and the video (or the trim range) differ "
+                          f"in length (default: {choices.DEFAULT_SYNC_MODE}). "
+                          + _labels(choices.SYNC_MODES) + ". With --start/--end, bounce and "
+                          "loop make the range as long as the new audio: a longer audio makes "
+                          "the whole output longer; 'silence' keeps the clip's length")
+    run.add_argument("--start", type=_seconds, metavar="SECONDS",
+                     help="re-animate only from this time on (default: the start); the frames "
+                          "and audio before it are copied through")
+    run.add_argument("--end", type=_seconds, metavar="SECONDS",
+                     help="re-animate only up to this time (default: the end); the rest is "
+                          "copied through")
     run.add_argument("--engine", choices=choices.keys(choices.ENGINES),
-                     default=choices.DEFAULT_ENGINE)
-    run.add_argument("--transcript", help="what the audio says (optional, sharpens timing)")
-    run.add_argument("--no-overwrite", action="store_true", help="fail if the output exists")
-    run.add_argument("--json", action="store_true", help="print the result as JSON")
-    run.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+                     default=choices.DEFAULT_ENGINE,
+                     help=f"lip-sync engine (default: {choices.DEFAULT_ENGINE}). "
+                          + _labels(choices.ENGINES))
+    exists = run.add_mutually_exclusive_group()
+    exists.add_argument("--if-exists", dest="if_exists", choices=choices.keys(choices.OUTPUT_EXISTS),
+                        default=choices.DEFAULT_OUTPUT_EXISTS,
+                        help=f"when OUTPUT exists (default: {choices.DEFAULT_OUTPUT_EXISTS}). "
+                             + _labels(choices.OUTPUT_EXISTS))
+    exists.add_argument("--no-overwrite", dest="if_exists", action="store_const", const="refuse",
+                        help="never replace an existing OUTPUT (same as --if-exists refuse)")
+    exists.add_argument("--overwrite", dest="if_exists", action="store_const", const="force",
+                        help="replace OUTPUT even if it is write-protected (same as --if-exists "
+                             "force)")
+    run.add_argument("--json", action="store_true",
+                     help="print the result as JSON on stdout (default: one line of text)")
+    run.add_argument("-q", "--quiet", action="store_true",
+                     help="no progress bar (warnings and errors still show)")
 
-    faces = sub.add_parser("faces", help="list the faces in a clip (JSON) and save thumbnails")
-    faces.add_argument("video")
-    faces.add_argument("--thumbnails", type=Path, help="folder for face_<id>.png thumbnails")
-    faces.add_argument("--start", type=float)
-    faces.add_argument("--end", type=float)
+    faces = sub.add_parser("faces", help="list the faces in a clip (JSON) and save thumbnails",
+                           description="Find and track the faces of VIDEO; print them as JSON "
+                                       "with the id --face takes and the one 'auto' picks.")
+    faces.add_argument("video", metavar="VIDEO", help="the clip to scan")
+    faces.add_argument("--thumbnails", type=Path, metavar="DIR",
+                       help="also write face_<id>.png thumbnails into DIR (default: none)")
+    faces.add_argument("--start", type=_seconds, metavar="SECONDS",
+                       help="scan from this time on (default: the start)")
+    faces.add_argument("--end", type=_seconds, metavar="SECONDS",
+                       help="scan up to this time (default: the end)")
+    faces.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
 
-    sub.add_parser("presets", help="list export presets")
+    sub.add_parser("presets", help="list export presets",
+                   description="List the shipped export presets and your own.")
     return p
 
 
-def _cmd_run(args) -> int:
-    from lipsync_desktop.job import JobSpec, run_job
+class _Interrupts:
+    """Ctrl+C, SIGTERM and SIGHUP (a closed terminal) all cancel the job cooperatively:
+    it stops at its next check, removes its partial file and the CLI exits 130."""
 
-    spec = JobSpec(video=args.video, audio=args.audio, output=args.output, face=args.face,
-                   tier=args.tier, engine=args.engine, preset=args.preset,
-                   sync_mode=args.sync_mode, start=args.start, end=args.end,
-                   transcript=args.transcript, overwrite=not args.no_overwrite)
-    cancel = CancelToken()
-    bar = None if args.quiet else TerminalProgress()
-    result_box: dict = {}
+    def __init__(self, cancel: CancelToken) -> None:
+        self.cancel = cancel
+        self.seen: list[int] = []
+        self._old: dict[int, object] = {}
+
+    def __enter__(self) -> "_Interrupts":
+        if threading.current_thread() is not threading.main_thread():
+            return self
+        for name in ("SIGINT", "SIGTERM", "SIGHUP", "SIGBREAK"):
+            sig = getattr(signal, name, None)
+            if sig is not None:
+                self._old[sig] = signal.signal(sig, self._handle)
+        return self
+
+    def _handle(self, signum: int, frame: object) -> None:
+        self.seen.append(signum)
+        self.cancel.cancel()
+
+    def __exit__(self, *exc: object) -> None:
+        for sig, old in self._old.items():
+            signal.signal(sig, old)  # type: ignore[arg-type]
+
+
+def _in_worker(fn: Callable[[], T], cancel: CancelToken) -> tuple[T | None, BaseException | None, bool]:
+    """Run ``fn`` in a worker thread while the main thread waits for signals.
+
+    Returns (result, error, interrupted)."""
+    box: dict[str, Any] = {}
     finished = threading.Event()
 
     def work() -> None:
         try:
-            result_box["result"] = run_job(spec, bar, cancel)
+            box["result"] = fn()
         except BaseException as exc:  # handed to the main thread
-            result_box["error"] = exc
+            box["error"] = exc
         finally:
             finished.set()
 
-    # the job runs in a worker so Ctrl+C cancels it cooperatively (temp files removed);
-    # waiting on an Event, not Thread.join, which a KeyboardInterrupt can leave broken
-    thread = threading.Thread(target=work, name="lipsync-job")
-    thread.start()
-    while not finished.is_set():
-        try:
-            finished.wait(0.2)
-        except KeyboardInterrupt:
-            cancel.cancel()
-    thread.join()
+    with _Interrupts(cancel) as interrupts:
+        thread = threading.Thread(target=work, name="lipsync-job")
+        thread.start()
+        while not finished.is_set():
+            try:
+                finished.wait(0.2)
+            except KeyboardInterrupt:  # a handler installed by someone else
+                cancel.cancel()
+        thread.join()
+    return box.get("result"), box.get("error"), bool(interrupts.seen) or cancel.cancelled
+
+
+def _cmd_run(args: argparse.Namespace) -> int:
+    from lipsync_desktop.job import run_job
+
+    spec = JobSpec(video=args.video, audio=args.audio, output=args.output, face=args.face,
+                   tier=args.tier, engine=args.engine, preset=args.preset,
+                   sync_mode=args.sync_mode, start=args.start, end=args.end,
+                   if_exists=args.if_exists)
+    spec.validate()
+    cancel = CancelToken()
+    bar = None if args.quiet else TerminalProgress()
+    result, error, interrupted = _in_worker(lambda: run_job(spec, bar, cancel), cancel)
     if bar:
         bar.done()
-    if "error" in result_box:
-        raise result_box["error"]
-    if cancel.cancelled:
+    if error is not None:
+        raise error
+    if result is None:
         raise JobCancelled()
-    result = result_box["result"]
     for w in result.warnings:
-        print(f"warning: {w}", file=sys.stderr)
+        _say(f"warning: {w}", sys.stderr)
     if args.json:
-        print(json.dumps(result.__dict__, indent=2, default=str))
+        _say(json.dumps(result.__dict__, indent=2, default=str))
     else:
-        print(f"Wrote {result.output} ({result.frames} frames, {result.duration_s:.2f} s) "
-              f"in {result.timings.get('total', 0):.1f} s. Log: {result.log_path}")
+        _say(f"Wrote {result.output} ({result.frames} frames, {result.duration_s:.2f} s) "
+             f"in {result.timings.get('total', 0):.1f} s. Log: {result.log_path}")
+    if interrupted:
+        _say("note: the interrupt came after the result was complete; it was kept.",
+             sys.stderr)
     return EXIT_OK
 
 
-def _cmd_faces(args) -> int:
+def _cmd_faces(args: argparse.Namespace) -> int:
     from lipsync_desktop.job import find_faces
 
-    _, analysis, auto = find_faces(args.video, args.start, args.end)
+    cancel = CancelToken()
+    bar = None if args.quiet else TerminalProgress()
+    found, error, _ = _in_worker(
+        lambda: find_faces(args.video, args.start, args.end, on_progress=bar, cancel=cancel),
+        cancel)
+    if bar:
+        bar.done()
+    if error is not None:
+        raise error
+    if found is None:
+        raise JobCancelled()
+    _, analysis, auto = found
     out = analysis.to_json()
     out["auto"] = auto
     if args.thumbnails:
@@ -144,18 +280,47 @@ def _cmd_faces(args) -> int:
         by_id = {int(p.stem.split("_")[1]): str(p) for p in paths}
         for face in out["faces"]:
             face["thumbnail"] = by_id.get(face["id"])
-    print(json.dumps(out, indent=2))
+    _say(json.dumps(out, indent=2))
     return EXIT_OK
 
 
-def _cmd_presets(args) -> int:
+def _cmd_presets(args: argparse.Namespace) -> int:
     from lipsync_desktop.presets import all_presets
 
     for p in all_presets():
         mark = "" if p.available else "  (encoder not available)"
         kind = "shipped" if p.builtin else "user"
-        print(f"{p.key:<10} {p.label:<42} {p.codec}/{p.container} [{kind}]{mark}")
+        _say(f"{p.key:<10} {p.label:<42} {p.codec}/{p.container} [{kind}]{mark}")
     return EXIT_OK
+
+
+def _terminal_safe_streams() -> None:
+    """File names that are not valid UTF-8 print as the bytes they are, not a crash."""
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            enc = (stream.encoding or "").lower().replace("-", "")
+            stream.reconfigure(errors="surrogateescape" if enc == "utf8" else "backslashreplace")
+        except (AttributeError, ValueError):
+            pass
+
+
+def _start_up() -> None:
+    """What every command does first: native library chatter to a log file, a broken
+    settings file reported, leftovers of killed jobs removed."""
+    from lipsync_desktop.leftovers import clean_leftovers
+    from lipsync_desktop.native_log import route_native_stderr
+    from lipsync_desktop.paths import log_dir
+    from lipsync_desktop.settings import Settings
+
+    _terminal_safe_streams()
+    route_native_stderr(log_dir())
+    problem = Settings.load().problem
+    if problem:
+        _say(f"warning: {problem}", sys.stderr)
+    removed = clean_leftovers()
+    if removed:
+        _say(f"note: removed {len(removed)} file(s) left by a job that was killed: "
+             + ", ".join(removed[:3]) + (" ..." if len(removed) > 3 else ""), sys.stderr)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -168,20 +333,19 @@ def main(argv: list[str] | None = None) -> int:
     if args.command is None:
         _build_parser().print_help()
         return EXIT_BAD_INPUT
-    if threading.current_thread() is threading.main_thread():
-        signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
+    _start_up()
     handler = {"run": _cmd_run, "faces": _cmd_faces, "presets": _cmd_presets}[args.command]
     try:
         return handler(args)
     except InputError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        _say(f"error: {exc}", sys.stderr)
         return EXIT_BAD_INPUT
     except JobCancelled:
-        print("cancelled: no output was written", file=sys.stderr)
+        _say("cancelled: no output was written", sys.stderr)
         return EXIT_CANCELLED
     except LipsyncError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        _say(f"error: {exc}", sys.stderr)
         return EXIT_FAILURE
     except KeyboardInterrupt:
-        print("cancelled", file=sys.stderr)
+        _say("cancelled", sys.stderr)
         return EXIT_CANCELLED

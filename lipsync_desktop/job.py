@@ -9,7 +9,7 @@ import json
 import logging
 import os
 import platform
-import tempfile
+import shutil
 import time
 import traceback
 import uuid
@@ -20,6 +20,8 @@ import numpy as np
 from lipsync_desktop import __version__, choices
 from lipsync_desktop.engines.base import EngineContext, create_engine
 from lipsync_desktop.errors import InputError, JobCancelled, LipsyncError
+from lipsync_desktop.leftovers import InFlight
+from lipsync_desktop.locks import ProcessLock
 from lipsync_desktop.faces.analysis import (FaceAnalysis, analyze_faces, choose_face,
                                             score_speech, speech_envelope)
 from lipsync_desktop.media.audio import ANALYSIS_RATE, AudioPiece, decode_audio, render_audio
@@ -28,11 +30,12 @@ from lipsync_desktop.media.frames import ColorInfo, FrameWriter, even_size, read
 from lipsync_desktop.media.probe import MediaInfo
 from lipsync_desktop.media.validate import validate_audio, validate_video
 from lipsync_desktop.media.yuv import I420, RGB, can_stream_i420
+from lipsync_desktop.outputs import check_existing, commit_output, lock_output, output_path
 from lipsync_desktop.paths import log_dir
-from lipsync_desktop.presets import DEFAULT_PRESET_FOR_TIER, ExportPreset, get_preset, resolve_output
+from lipsync_desktop.presets import ExportPreset
 from lipsync_desktop.progress import CancelToken, ProgressCallback, StageProgress
 from lipsync_desktop.settings import Settings
-from lipsync_desktop.spec import JobResult, JobSpec  # noqa: F401 (re-exported)
+from lipsync_desktop.spec import JobResult, JobSpec, check_seconds  # noqa: F401 (re-exported)
 from lipsync_desktop.timeline import SegmentPlan, frame_range, plan_segment
 
 STAGE_WEIGHTS = {"validate": 0.02, "faces": 0.3, "audio": 0.03, "engine": 0.2, "render": 0.45}
@@ -49,7 +52,9 @@ class _JobLog:
         self.logger = logging.getLogger(f"lipsync_desktop.job.{self.job_id}")
         self.logger.setLevel(logging.INFO)
         self.logger.propagate = False
-        self._handler = logging.FileHandler(self.path, encoding="utf-8")
+        # a file name that is not valid UTF-8 is logged with escapes instead of failing
+        self._handler = logging.FileHandler(self.path, encoding="utf-8",
+                                            errors="backslashreplace")
         self._handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
         self.logger.addHandler(self._handler)
 
@@ -71,8 +76,7 @@ def _check_output(spec: JobSpec, preset: ExportPreset, output: Path) -> None:
         if Path(src).resolve() == output.resolve():
             raise InputError("The output would overwrite an input file; choose another name.",
                              "bad_output")
-    if output.exists() and not spec.overwrite:
-        raise InputError(f"The output file already exists: {output}", "output_exists")
+    check_existing(output, spec.if_exists)
 
 
 def _analyse(path: str, vinfo: MediaInfo, first: int, stop: int, progress: StageProgress,
@@ -98,7 +102,8 @@ def find_faces(video_path: str, start: float | None = None, end: float | None = 
 
     The CLI's ``faces`` command and the GUI's face gallery both call this."""
     progress = StageProgress(on_progress, {"faces": 1.0}, cancel or CancelToken())
-    vinfo = validate_video(video_path, Settings.load().limits)
+    start, end = check_seconds(start, "start"), check_seconds(end, "end")
+    vinfo = validate_video(video_path, Settings.load().limits, start, end)
     first, stop = frame_range(start, end, vinfo.video.fps, vinfo.video.frame_count)
     progress.start("faces", stop - first)
     faces, _ = _analyse(video_path, vinfo, first, stop, progress,
@@ -117,7 +122,9 @@ def run_job(spec: JobSpec, on_progress: ProgressCallback | None = None,
     log.info("Lipsync Desktop %s, Python %s, %s; ffmpeg %s", __version__,
              platform.python_version(), platform.platform(), ffmpeg_exe())
     log.info("job %s", json.dumps(spec.to_json()))
-    tmp_dir = None
+    inflight = InFlight(jlog.job_id).__enter__()  # what a killed process leaves is cleaned
+    out_lock: ProcessLock | None = None
+    tmp_dir: Path | None = None
     tmp_out: Path | None = None
     engine = None
     t_job = time.monotonic()
@@ -126,16 +133,18 @@ def run_job(spec: JobSpec, on_progress: ProgressCallback | None = None,
         # --- validate -------------------------------------------------------------
         t0 = time.monotonic()
         progress.start("validate")
+        spec.validate()
         limits = spec.limits or Settings.load().limits
-        vinfo = validate_video(spec.video, limits)
+        vinfo = validate_video(spec.video, limits, spec.start, spec.end)
         ainfo = validate_audio(spec.audio, limits)
         log.info("video: %s", vinfo.summary())
         log.info("audio: %s", ainfo.summary())
         if spec.tier not in choices.keys(choices.TIERS):
             raise InputError(f"Unknown tier '{spec.tier}'; choose draft or final.", "bad_tier")
-        preset = get_preset(spec.preset or DEFAULT_PRESET_FOR_TIER[spec.tier])
-        preset, output = resolve_output(preset, Path(spec.output).expanduser())
+        preset, output = output_path(spec)
         _check_output(spec, preset, output)
+        out_lock = lock_output(output, jlog.job_id)
+        inflight.add_file(out_lock.path)
         engine = create_engine(spec.engine)
         video = vinfo.video
         first, stop = frame_range(spec.start, spec.end, video.fps, video.frame_count)
@@ -183,16 +192,17 @@ def run_job(spec: JobSpec, on_progress: ProgressCallback | None = None,
                 audio=new_audio[: int(round(plan.audio_used_s * ANALYSIS_RATE))],
                 audio_rate=ANALYSIS_RATE, fps=video.fps, source_plan=plan.source,
                 driven=plan.driven, tier=spec.tier, progress=progress, log=log,
-                transcript=spec.transcript, clip_audio=clip_audio, layout=layout)
+                clip_audio=clip_audio, layout=layout)
             engine.prepare(ctx)
         timings["engine"] = time.monotonic() - t0
 
         # --- render, encode, mux -------------------------------------------------------
         t0 = time.monotonic()
-        tmp_dir = tempfile.TemporaryDirectory(prefix="lipsync-")
+        tmp_dir = inflight.temp_dir()
         audio_path, audio_args = _output_audio(spec, vinfo, ainfo, preset, plan, first, stop,
-                                               video.fps, Path(tmp_dir.name))
+                                               video.fps, tmp_dir)
         tmp_out = output.with_name(f".{output.stem}.part-{jlog.job_id}{output.suffix}")
+        inflight.add_file(tmp_out)
         n_total = first + plan.n_out + max(0, video.frame_count - stop)
         progress.start("render", n_total)
         log.info("frames in %s", layout)
@@ -206,7 +216,7 @@ def run_job(spec: JobSpec, on_progress: ProgressCallback | None = None,
                 audio_path, audio_args, progress, layout)
         timings["render"] = time.monotonic() - t0
         cancel.check()
-        os.replace(tmp_out, output)
+        commit_output(tmp_out, output, spec.if_exists)
         tmp_out = None
         timings["total"] = time.monotonic() - t_job
         stats = engine.stats() if track is not None else {}
@@ -232,9 +242,12 @@ def run_job(spec: JobSpec, on_progress: ProgressCallback | None = None,
         if tmp_out is not None:
             Path(tmp_out).unlink(missing_ok=True)
         if tmp_dir is not None:
-            tmp_dir.cleanup()
+            shutil.rmtree(tmp_dir, ignore_errors=True)
         if engine is not None:
             engine.close()
+        if out_lock is not None:
+            out_lock.release()
+        inflight.__exit__(None, None, None)
         jlog.close()
 
 

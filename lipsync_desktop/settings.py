@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 
@@ -25,7 +26,6 @@ class Preferences:
     """What the Preferences dialog edits. Empty strings mean "the default"."""
 
     output_dir: str = ""  # "": next to the input clip
-    device: str = choices.DEFAULT_DEVICE
     parallel_jobs: int = 1
     theme: str = choices.DEFAULT_THEME
     log_dir: str = ""  # "": the platform's log folder
@@ -37,8 +37,6 @@ class Preferences:
 
     def validate(self) -> None:
         """Bring out-of-range values back to something usable."""
-        if self.device not in choices.keys(choices.DEVICES):
-            self.device = choices.DEFAULT_DEVICE
         if self.theme not in choices.keys(choices.THEMES):
             self.theme = choices.DEFAULT_THEME
         if self.default_tier not in choices.keys(choices.TIERS):
@@ -68,6 +66,8 @@ def _update(obj, raw: dict) -> None:
 class Settings:
     limits: Limits = field(default_factory=Limits)
     preferences: Preferences = field(default_factory=Preferences)
+    # set by load() when settings.json could not be used: what happened, for the user
+    problem: str | None = field(default=None, compare=False)
 
     @classmethod
     def path(cls) -> Path:
@@ -75,13 +75,33 @@ class Settings:
 
     @classmethod
     def load(cls) -> "Settings":
-        """Read settings, ignoring unknown keys and falling back to defaults."""
-        try:
-            raw = json.loads(cls.path().read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            raw = {}
+        """Read settings, ignoring unknown keys. A file that is not valid settings JSON is
+        moved aside to ``settings.json.bad`` (defaults are used) and ``problem`` says so."""
         settings = cls()
-        if isinstance(raw, dict):
+        path = cls.path()
+        try:
+            text = path.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            text = None
+        except (OSError, ValueError) as exc:
+            text = None
+            settings.problem = f"The settings file {path} could not be read ({exc}); " \
+                "defaults are used."
+        if text is not None:
+            try:
+                raw = json.loads(text)
+                if not isinstance(raw, dict):
+                    raise ValueError("it does not hold an object of settings")
+            except ValueError as exc:
+                bad = path.with_name(path.name + ".bad")
+                try:
+                    os.replace(path, bad)
+                    kept = f"it was kept as {bad}"
+                except OSError:
+                    kept = "it could not be moved aside"
+                settings.problem = (f"The settings file {path} is broken ({exc}); {kept} and "
+                                    "the defaults are used.")
+                raw = {}
             _update(settings.limits, raw.get("limits") or {})
             _update(settings.preferences, raw.get("preferences") or {})
         settings.preferences.validate()

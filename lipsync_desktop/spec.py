@@ -2,10 +2,53 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import asdict, dataclass, field, fields
 
 from lipsync_desktop import choices
+from lipsync_desktop.errors import InputError
 from lipsync_desktop.settings import Limits
+
+
+def parse_face(face: str) -> tuple[str, float, float]:
+    """Check a face choice and split it: ("auto", 0, 0), ("id", N, 0) or ("at", X, Y).
+
+    InputError for anything else, before any work is done."""
+    text = str(face).strip()
+    if text == choices.FACE_AUTO:
+        return ("auto", 0.0, 0.0)
+    if text.startswith("at:"):
+        parts = text[3:].split(",")
+        try:
+            x, y = (float(v) for v in parts)
+        except ValueError:
+            raise InputError(f"--face at:X,Y needs two pixel positions, like at:320,180; "
+                             f"not '{face}'.", "bad_face") from None
+        if not (math.isfinite(x) and math.isfinite(y)) or x < 0 or y < 0:
+            raise InputError(f"--face at:X,Y needs two pixel positions of 0 or more, not "
+                             f"'{face}'.", "bad_face")
+        return ("at", x, y)
+    if text.isdigit():
+        return ("id", float(int(text)), 0.0)
+    raise InputError(f"--face must be 'auto', a face number (0, 1, ... as "
+                     f"'lipsync-desktop faces' lists them) or at:X,Y, not '{face}'.", "bad_face")
+
+
+def check_seconds(value: float | None, what: str) -> float | None:
+    """A trim time: None, or a finite number of seconds of 0 or more (InputError if not)."""
+    if value is None:
+        return None
+    try:
+        v = float(value)
+    except (TypeError, ValueError):
+        raise InputError(f"The {what} time must be a number of seconds, not '{value}'.",
+                         "bad_range") from None
+    if not math.isfinite(v):
+        raise InputError(f"The {what} time must be a finite number of seconds, not '{value}'.",
+                         "bad_range")
+    if v < 0:
+        raise InputError(f"The {what} time cannot be negative ({v:g} s).", "bad_range")
+    return v
 
 
 @dataclass
@@ -22,8 +65,7 @@ class JobSpec:
     sync_mode: str = choices.DEFAULT_SYNC_MODE
     start: float | None = None
     end: float | None = None
-    transcript: str | None = None
-    overwrite: bool = True
+    if_exists: str = choices.DEFAULT_OUTPUT_EXISTS  # a key of choices.OUTPUT_EXISTS
     limits: Limits | None = None
 
     def to_json(self) -> dict:
@@ -36,15 +78,35 @@ class JobSpec:
         """The inverse of ``to_json``; unknown keys (from newer versions) are ignored."""
         known = {f.name for f in fields(cls)}
         kw = {k: v for k, v in d.items() if k in known}
+        if "if_exists" not in d and d.get("overwrite") is False:  # jobs saved by 0.1.0
+            kw["if_exists"] = "refuse"
         if kw.get("limits"):
             kw["limits"] = Limits(**{k: v for k, v in kw["limits"].items()
                                      if k in {f.name for f in fields(Limits)}})
         return cls(**kw)
 
+    def validate(self) -> None:
+        """Refuse choices that cannot work (InputError), before any file is read."""
+        parse_face(self.face)
+        start = check_seconds(self.start, "start")
+        end = check_seconds(self.end, "end")
+        if start is not None and end is not None and end <= start:
+            raise InputError(f"The trim end ({end:g} s) must come after its start "
+                             f"({start:g} s).", "bad_range")
+        for value, table, what in ((self.tier, choices.TIERS, "tier"),
+                                   (self.sync_mode, choices.SYNC_MODES, "sync mode"),
+                                   (self.if_exists, choices.OUTPUT_EXISTS, "if-exists choice")):
+            if value not in choices.keys(table):
+                raise InputError(f"Unknown {what} '{value}'; choose from "
+                                 f"{', '.join(choices.keys(table))}.", "bad_choice")
+        if not str(self.output).strip():
+            raise InputError("No output file was given.", "bad_output")
+
     def settings_key(self) -> dict:
-        """The choices that change the result (for the cache): not the paths or overwrite."""
+        """The choices that change the result (for the cache): not the paths, what to do
+        with an existing output, or the limits."""
         d = self.to_json()
-        for k in ("video", "audio", "output", "overwrite", "limits"):
+        for k in ("video", "audio", "output", "if_exists", "limits"):
             d.pop(k)
         return d
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -61,6 +62,8 @@ def frame_range(start_s: float | None, end_s: float | None, fps: float,
     duration = n_frames / fps
     a = 0.0 if start_s is None else float(start_s)
     b = duration if end_s is None else float(end_s)
+    if not (math.isfinite(a) and math.isfinite(b)):
+        raise InputError("Trim times must be finite numbers of seconds.", "bad_range")
     if a < 0 or b < 0:
         raise InputError("Trim times cannot be negative.", "bad_range")
     if a >= duration:

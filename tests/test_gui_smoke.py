@@ -151,6 +151,7 @@ def test_queue_survives_restart(qtbot, tmp_path, clip, speech, monkeypatch):
     w.controller.queue.move(running, -5)
     assert w.controller.queue.claim_next().id == running
     w.close()
+    w.controller.queue._release(running)  # the process that ran it is gone
     # "restart": a new window on the same database
     w2 = build_main_window(JobQueue(db))
     qtbot.addWidget(w2)

@@ -36,7 +36,9 @@ def test_queue_order_edit_and_states_survive_reopening(tmp_path):
     assert claimed.id == c and q.get(c).status == "running"
     q.set_progress(c, 0.4, "render")
     q.finish(a, "failed", "bad input")
-    # the app "crashes" here: a new JobQueue on the same file finds everything
+    # the app "crashes" here (its job lock goes with it; a real kill is in
+    # test_trust.py): a new JobQueue on the same file finds everything
+    q._release(c)
     q2 = JobQueue(db)
     assert [(j.id, j.status) for j in q2.jobs()] == [(c, "running"), (a, "failed"), (d, "queued")]
     assert q2.recover() == [c]
@@ -65,7 +67,8 @@ def test_file_digest_is_by_content_and_remembered(tmp_path):
     f1.write_bytes(b"x" * 1000)
     f2.write_bytes(b"x" * 1000)
     assert file_digest(f1, q) == file_digest(f2, q)
-    assert q.known_hash(str(f1.resolve()), 1000, f1.stat().st_mtime_ns) == file_digest(f1)
+    st = f1.stat()
+    assert q.known_hash(str(f1.resolve()), 1000, st.st_mtime_ns, st.st_ctime_ns) == file_digest(f1)
     f2.write_bytes(b"y" * 1000)
     assert file_digest(f2, q) != file_digest(f1, q)
 
@@ -133,7 +136,7 @@ def test_existing_output_is_not_overwritten_by_a_cached_result(tmp_path, face_vi
     keep = tmp_path / "keep.mp4"
     keep.write_bytes(b"precious")
     q.add(JobSpec(str(face_video), str(short_speech), str(keep), engine="passthrough",
-                  tier="draft", overwrite=False))
+                  tier="draft", if_exists="refuse"))
     job = execute(q, q.claim_next())
     assert job.status == "failed" and "already exists" in job.message
     assert keep.read_bytes() == b"precious"

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import importlib
-import importlib.util
 import logging
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
@@ -35,7 +34,6 @@ class EngineContext:
     tier: str
     progress: StageProgress
     log: logging.Logger
-    transcript: str | None = None
     clip_audio: np.ndarray | None = None  # the clip's own audio over the segment, if any
     layout: str = RGB  # the frames ``render`` gets: RGB, or I420 if the engine supports it
 
@@ -76,7 +74,4 @@ def create_engine(key: str) -> Engine:
         names = ", ".join(choices.keys(choices.ENGINES, user_facing_only=True))
         raise InputError(f"Unknown engine '{key}'. Available: {names}.", "unknown_engine") from None
     module, cls = entry.target.split(":")
-    if entry.needs_torch and importlib.util.find_spec("torch") is None:
-        raise InputError(f"The {entry.label} engine needs PyTorch: pip install "
-                         "'lipsync-desktop[neural]'.", "missing_dependency")
     return getattr(importlib.import_module(module), cls)()

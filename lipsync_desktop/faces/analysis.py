@@ -17,6 +17,7 @@ from lipsync_desktop.faces.tracks import MISSING, FaceTrack, FaceTracker, thumbn
 from lipsync_desktop.media.frames import read_frame_at
 from lipsync_desktop.media.probe import VideoInfo
 from lipsync_desktop.progress import StageProgress
+from lipsync_desktop.spec import parse_face
 
 
 @dataclass
@@ -32,9 +33,17 @@ class FaceAnalysis:
         for t in self.tracks:
             if t.id == track_id:
                 return t
-        ids = ", ".join(str(t.id) for t in self.tracks) or "none"
-        raise InputError(f"There is no face {track_id} in this clip (faces found: {ids}).",
+        raise InputError(f"There is no face {track_id} in this clip. {self.describe_ids()}",
                          "unknown_face")
+
+    def describe_ids(self) -> str:
+        """The faces there are, in words: 'This clip has one face, id 0.'"""
+        ids = [str(t.id) for t in self.tracks]
+        if not ids:
+            return "No face was found in this clip."
+        if len(ids) == 1:
+            return f"This clip has one face, id {ids[0]}."
+        return f"This clip has {len(ids)} faces, ids {', '.join(ids[:-1])} and {ids[-1]}."
 
     def to_json(self) -> dict:
         return {"fps": self.fps, "start_frame": self.start, "frames": self.n_frames,
@@ -133,18 +142,11 @@ def choose_face(analysis: FaceAnalysis, face: str) -> FaceTrack | None:
     auto: the face whose mouth clearly moves with the clip's own speech, else the one on
     screen most and largest.
     """
-    if face.startswith("at:"):
-        try:
-            x, y = (float(v) for v in face[3:].split(","))
-        except ValueError:
-            raise InputError(f"--face at:X,Y needs two numbers, not '{face}'.", "bad_face") from None
-        return face_at(analysis, x, y)
-    if face != "auto":
-        try:
-            return analysis.track(int(face))
-        except ValueError:
-            raise InputError(f"--face must be 'auto', a face number or at:X,Y, not '{face}'.",
-                             "bad_face") from None
+    kind, a, b = parse_face(face)
+    if kind == "at":
+        return face_at(analysis, a, b)
+    if kind == "id":
+        return analysis.track(int(a))
     if not analysis.tracks:
         return None
     speaking = [t for t in analysis.tracks if t.speech_corr is not None and t.share > 0.2]

@@ -28,6 +28,7 @@ from lipsync_desktop.gui.widgets import (AUDIO_FILTER, VIDEO_FILTER, CompareView
                                          FaceGallery, FrameView, choice_combo, icon_button)
 from lipsync_desktop.gui.workers import FaceScanWorker, start_in_thread, wait_for_threads
 from lipsync_desktop.media.probe import MediaInfo
+from lipsync_desktop.outputs import default_output, is_write_protected
 from lipsync_desktop.paths import config_dir
 from lipsync_desktop.presets import (DEFAULT_PRESET_FOR_TIER, ExportPreset, all_presets,
                                      delete_user_preset, get_preset, save_user_preset)
@@ -44,18 +45,6 @@ def _fmt_eta(eta) -> str:
         return "–"
     eta = int(eta)
     return f"{eta // 60}:{eta % 60:02d}"
-
-
-def default_output(video: str, extension: str, folder: str = "") -> Path:
-    """'<clip>_lipsync<ext>' in ``folder`` (or next to the clip), never an existing file."""
-    src = Path(video)
-    base = Path(folder) if folder else src.parent
-    out = base / f"{src.stem}_lipsync{extension}"
-    k = 2
-    while out.exists():
-        out = base / f"{src.stem}_lipsync_{k}{extension}"
-        k += 1
-    return out
 
 
 class PresetDialog(QDialog):
@@ -573,7 +562,7 @@ class MainWindow(QMainWindow):
                        tier=self.tier.currentData(), preset=self.preset.currentData(),
                        sync_mode=self.sync.currentData(),
                        start=start if video is None else None,
-                       end=end if video is None else None, overwrite=False)
+                       end=end if video is None else None, if_exists="refuse")
 
     # --- running ----------------------------------------------------------------------
 
@@ -600,13 +589,14 @@ class MainWindow(QMainWindow):
         spec = self.build_spec()
         out = Path(spec.output)
         if out.exists():
+            protected = " It is write-protected." if is_write_protected(out) else ""
             answer = QMessageBox.question(
-                self, "Replace the file?", f"{out} already exists. Replace it?",
+                self, "Replace the file?", f"{out} already exists.{protected} Replace it?",
                 QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
                 QMessageBox.StandardButton.No)
             if answer != QMessageBox.StandardButton.Yes:
                 return
-            spec.overwrite = True
+            spec.if_exists = "force"  # the user said so, write-protected or not
         self.current_job = self.controller.queue.add(spec)
         self.log_view.clear()
         self.progress.setValue(0)

@@ -1,9 +1,8 @@
-"""The Preferences dialog: output and log folders, device, parallel jobs, theme,
+"""The Preferences dialog: output and log folders, parallel jobs, theme,
 notifications and the Models page. It edits ``settings.Preferences``; nothing more."""
 
 from __future__ import annotations
 
-import importlib.util
 from dataclasses import replace
 from pathlib import Path
 
@@ -15,18 +14,6 @@ from lipsync_desktop import choices
 from lipsync_desktop.gui.widgets import choice_combo
 from lipsync_desktop.paths import log_dir
 from lipsync_desktop.settings import Preferences
-
-
-def cuda_available() -> bool:
-    """True when a CUDA build of torch is installed and sees a GPU (checked lazily)."""
-    if importlib.util.find_spec("torch") is None:
-        return False
-    try:
-        import torch
-
-        return bool(torch.cuda.is_available())
-    except Exception:  # noqa: BLE001 - a broken torch means no GPU for us
-        return False
 
 
 def _folder_row(edit: QLineEdit, title: str, parent: QWidget) -> QHBoxLayout:
@@ -83,16 +70,6 @@ class PreferencesDialog(QDialog):
         self.log_dir.setPlaceholderText(str(log_dir()))
         self.log_dir.setToolTip("One log file per job is written here")
         form.addRow("Log folder", _folder_row(self.log_dir, "Log folder", self))
-        self.device = QComboBox()
-        has_cuda = cuda_available()
-        for d in choices.DEVICES:
-            self.device.addItem(d.label if d.key != "cuda" or has_cuda
-                                else f"{d.label} (needs a CUDA build of torch)", d.key)
-            self.device.setItemData(self.device.count() - 1, d.help, 3)  # tooltip role
-        if not has_cuda:
-            self.device.model().item(1).setEnabled(False)
-        self.device.setCurrentIndex(max(0, self.device.findData(prefs.device)))
-        form.addRow("Device", self.device)
         self.parallel = QSpinBox()
         self.parallel.setRange(1, choices.MAX_PARALLEL_JOBS)
         self.parallel.setValue(prefs.parallel_jobs)
@@ -141,7 +118,7 @@ class PreferencesDialog(QDialog):
     def preferences(self) -> Preferences:
         """The edited preferences (a copy; the caller saves them)."""
         p = replace(self._prefs, output_dir=self.output_dir.text().strip(),
-                    log_dir=self.log_dir.text().strip(), device=self.device.currentData(),
+                    log_dir=self.log_dir.text().strip(),
                     parallel_jobs=self.parallel.value(), theme=self.theme.currentData(),
                     default_tier=self.tier.currentData(),
                     notify_desktop=self.notify_desktop.isChecked(),

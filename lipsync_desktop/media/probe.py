@@ -16,8 +16,21 @@ _PRIMARIES = {1: "bt709", 4: "bt470m", 5: "bt470bg", 6: "smpte170m", 7: "smpte24
 _TRCS = {1: "bt709", 4: "gamma22", 5: "gamma28", 6: "smpte170m", 7: "smpte240m", 8: "linear",
          13: "iec61966-2-1", 14: "bt2020-10", 15: "bt2020-12", 16: "smpte2084", 18: "arib-std-b67"}
 _IMAGE_FORMATS = ("image2", "png_pipe", "jpeg_pipe", "webp_pipe", "bmp_pipe", "tiff_pipe",
-                  "gif", "svg_pipe", "jpegxl_pipe", "psd_pipe", "pgm_pipe", "ppm_pipe")
+                  "svg_pipe", "jpegxl_pipe", "psd_pipe", "pgm_pipe", "ppm_pipe")
+_ANIMATED_FORMATS = ("gif", "apng")  # image formats that may hold a clip
 VFR_TOLERANCE = 0.02
+
+
+def _pictures(path: Path, limit: int) -> int:
+    """How many pictures the first video stream holds, counting up to ``limit``."""
+    n = 0
+    with av.open(str(path)) as c:
+        for packet in c.demux(c.streams.video[0]):
+            if packet.size:
+                n += 1
+                if n >= limit:
+                    break
+    return n
 
 
 @dataclass
@@ -67,10 +80,12 @@ class MediaInfo:
     audio: AudioInfo | None
     video_streams: int
     audio_streams: int
+    single_picture: bool = False  # an image format holding one picture (a one-frame GIF)
 
     @property
     def is_still_image(self) -> bool:
-        return self.format_name in _IMAGE_FORMATS or (
+        """A picture, not a clip (an animated GIF is a clip: it has frames to re-time)."""
+        return self.format_name in _IMAGE_FORMATS or self.single_picture or (
             self.video is not None and self.video.frame_count <= 1 and self.audio is None
         )
 
@@ -184,7 +199,10 @@ def probe(path: str | Path) -> MediaInfo:
             )
         if not duration:
             duration = max(video.duration_s if video else 0.0, audio.duration_s if audio else 0.0)
+        single = bool(vstreams) and container.format.name in _ANIMATED_FORMATS and \
+            _pictures(path, 2) <= 1
         return MediaInfo(
+            single_picture=single,
             path=str(path),
             format_name=container.format.name,
             size_bytes=path.stat().st_size,

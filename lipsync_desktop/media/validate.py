@@ -40,20 +40,22 @@ def _human_duration(s: float) -> str:
     return f"{s:.1f} s"
 
 
-def _check_file(path: Path, role: str, limits: Limits) -> None:
+def _check_file(path: Path, role: str) -> None:
     if not path.exists():
         raise InputError(f"The {role} file does not exist: {path}", "missing")
     if not path.is_file():
         raise InputError(f"The {role} path is a folder or device, not a file: {path}", "not_a_file")
-    size = path.stat().st_size
-    if size == 0:
+    if path.stat().st_size == 0:
         raise InputError(f"The {role} file is empty (0 bytes): {path}", "empty")
+
+
+def _check_size(size: float, role: str, limits: Limits, of_range: bool = False) -> None:
     if size > limits.max_file_bytes:
+        what = f"The part of the {role} to process is about" if of_range else \
+            f"The {role} file is"
         raise InputError(
-            f"The {role} file is {_human_size(size)}; the limit is "
-            f"{_human_size(limits.max_file_bytes)} (raise it in Preferences or settings.json).",
-            "too_large",
-        )
+            f"{what} {_human_size(size)}; the limit is {_human_size(limits.max_file_bytes)} "
+            "(raise it in Preferences or settings.json).", "too_large")
 
 
 def _probe_or_explain(path: Path, role: str) -> MediaInfo:
@@ -95,14 +97,18 @@ def _decodes_to_end(path: Path, kind: str, duration: float) -> bool:
         return False
 
 
-def _check_limits(info: MediaInfo, role: str, limits: Limits) -> None:
-    if info.duration_s > limits.max_duration_s:
+def _check_duration(duration: float, role: str, limits: Limits, of_range: bool = False) -> None:
+    if duration > limits.max_duration_s:
+        what = f"The part of the {role} to process" if of_range else f"The {role}"
         raise InputError(
-            f"The {role} is {_human_duration(info.duration_s)} long; the limit is "
+            f"{what} is {_human_duration(duration)} long; the limit is "
             f"{_human_duration(limits.max_duration_s)}. Trim it or raise the limit in Preferences.",
             "too_long",
         )
-    if info.video and role == "video":
+
+
+def _check_frame_size(info: MediaInfo, limits: Limits) -> None:
+    if info.video:
         w, h = info.video.display_size
         if w > limits.max_width or h > limits.max_height:
             raise InputError(
@@ -112,11 +118,18 @@ def _check_limits(info: MediaInfo, role: str, limits: Limits) -> None:
             )
 
 
-def validate_video(path: str | Path, limits: Limits | None = None) -> MediaInfo:
-    """Check that ``path`` is a readable video within limits; return its facts."""
+def validate_video(path: str | Path, limits: Limits | None = None,
+                   start: float | None = None, end: float | None = None) -> MediaInfo:
+    """Check that ``path`` is a readable video within limits; return its facts.
+
+    With a trim range (``start``/``end`` seconds), the duration and file-size limits apply
+    to that range (its share of the file), not to the whole clip."""
     limits = limits or Limits()
     path = Path(path)
-    _check_file(path, "video", limits)
+    _check_file(path, "video")
+    trimmed = start is not None or end is not None
+    if not trimmed:
+        _check_size(path.stat().st_size, "video", limits)
     info = _probe_or_explain(path, "video")
     if info.video is None:
         hint = " (it looks like an audio file: use it as the audio input)" if info.audio else ""
@@ -130,7 +143,16 @@ def validate_video(path: str | Path, limits: Limits | None = None) -> MediaInfo:
         raise InputError(f"The video stream of {path.name} has no picture size.", "corrupt")
     if info.video.duration_s <= 0 or info.video.frame_count <= 0:
         raise InputError(f"The video {path.name} has zero length (no frames).", "zero_length")
-    _check_limits(info, "video", limits)
+    total = info.video.duration_s
+    if trimmed:
+        a = 0.0 if start is None else max(0.0, float(start))
+        b = total if end is None else min(total, float(end))
+        share = max(0.0, b - a)
+        _check_duration(share, "video", limits, of_range=True)
+        _check_size(path.stat().st_size * share / total, "video", limits, of_range=True)
+    else:
+        _check_duration(info.duration_s, "video", limits)
+    _check_frame_size(info, limits)
     if not _decodes_to_end(path, "video", info.video.duration_s):
         raise InputError(
             f"The video {path.name} is truncated or damaged: its frames cannot be decoded "
@@ -144,7 +166,8 @@ def validate_audio(path: str | Path, limits: Limits | None = None) -> MediaInfo:
     """Check that ``path`` holds a decodable audio track within limits; return its facts."""
     limits = limits or Limits()
     path = Path(path)
-    _check_file(path, "audio", limits)
+    _check_file(path, "audio")
+    _check_size(path.stat().st_size, "audio", limits)
     info = _probe_or_explain(path, "audio")
     if info.audio is None:
         what = "video" if info.video else "file"
@@ -152,7 +175,7 @@ def validate_audio(path: str | Path, limits: Limits | None = None) -> MediaInfo:
                          "no_audio")
     if info.audio.duration_s <= 0.0:
         raise InputError(f"The audio {path.name} has zero length.", "zero_length")
-    _check_limits(info, "audio", limits)
+    _check_duration(info.duration_s, "audio", limits)
     if not _decodes_to_end(path, "audio", info.audio.duration_s):
         raise InputError(
             f"The audio {path.name} is truncated or damaged: it cannot be decoded to the end.",

@@ -8,10 +8,11 @@ import time
 from dataclasses import asdict
 from pathlib import Path
 
-from lipsync_desktop.errors import InputError, JobCancelled, LipsyncError
+from lipsync_desktop.errors import JobCancelled, LipsyncError
+from lipsync_desktop.outputs import output_path
 from lipsync_desktop.progress import CancelToken, ProgressCallback, ProgressEvent
 from lipsync_desktop.queue import hooks
-from lipsync_desktop.queue.cache import copy_result, job_key
+from lipsync_desktop.queue.cache import copy_result, file_identity, find_reusable, job_key
 from lipsync_desktop.queue.store import JobQueue, QueuedJob
 from lipsync_desktop.settings import Preferences
 
@@ -50,22 +51,23 @@ def execute(queue: JobQueue, job: QueuedJob, on_progress: ProgressCallback | Non
             on_progress(ev)
 
     try:
+        spec.validate()
         key = job_key(spec, queue, cancel)
         queue.set_cache_key(job.id, key)
-        earlier = queue.find_done(key, exclude=job.id)
+        earlier = find_reusable(queue, key, exclude=job.id, cancel=cancel)
         if earlier is not None:
-            source = earlier.result.get("output") or earlier.spec.output
-            target = Path(spec.output)
-            if target.exists() and not spec.overwrite and target.resolve() != Path(source).resolve():
-                raise InputError(f"The output file already exists: {target}", "output_exists")
-            copy_result(source, target)
-            result = dict(earlier.result, output=str(target), cached_from=earlier.id)
+            source = earlier.result["output"]
+            target = output_path(spec)[1]
+            copy_result(source, target, spec.if_exists, f"q{job.id}")
+            result = dict(earlier.result, output=str(target), cached_from=earlier.id,
+                          identity=file_identity(target, cancel))
             queue.finish(job.id, "done", f"Same inputs and settings as job {earlier.id}: "
                          "its result was reused instead of running again.", result,
                          earlier.log_path)
         else:
             r = run_job(spec, progress, cancel, Path(prefs.log_dir) if prefs.log_dir else None)
-            queue.finish(job.id, "done", "", asdict(r), r.log_path)
+            result = dict(asdict(r), identity=file_identity(r.output))
+            queue.finish(job.id, "done", "", result, r.log_path)
     except JobCancelled as exc:
         queue.finish(job.id, "cancelled", "Cancelled; nothing was written.", None, exc.log_path)
     except LipsyncError as exc:

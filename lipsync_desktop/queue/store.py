@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import threading
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -11,8 +12,9 @@ from pathlib import Path
 from typing import Iterator
 
 from lipsync_desktop import choices
-from lipsync_desktop.spec import JobSpec
+from lipsync_desktop.locks import ProcessLock
 from lipsync_desktop.paths import data_dir
+from lipsync_desktop.spec import JobSpec
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS jobs (
@@ -31,9 +33,11 @@ CREATE TABLE IF NOT EXISTS jobs (
     finished REAL
 );
 CREATE INDEX IF NOT EXISTS jobs_cache ON jobs (cache_key, status);
-CREATE TABLE IF NOT EXISTS file_hashes (
-    path TEXT NOT NULL, size INTEGER NOT NULL, mtime_ns INTEGER NOT NULL, sha256 TEXT NOT NULL,
-    PRIMARY KEY (path, size, mtime_ns)
+DROP TABLE IF EXISTS file_hashes;
+CREATE TABLE IF NOT EXISTS file_digests (
+    path TEXT NOT NULL, size INTEGER NOT NULL, mtime_ns INTEGER NOT NULL,
+    ctime_ns INTEGER NOT NULL, sha256 TEXT NOT NULL,
+    PRIMARY KEY (path, size, mtime_ns, ctime_ns)
 );
 """
 
@@ -66,13 +70,35 @@ def default_path() -> Path:
 
 class JobQueue:
     """Jobs in order, with their state. Safe to use from several threads: each call opens
-    its own connection, and claiming the next job is one transaction."""
+    its own connection, and claiming the next job is one transaction.
+
+    A claimed job is locked by the claiming process (a lock file under ``running/``) until
+    it is finished: ``recover()`` can tell a job whose process died from one that another
+    live process is running."""
 
     def __init__(self, path: Path | None = None) -> None:
         self.path = Path(path) if path else default_path()
         self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._held: dict[int, ProcessLock] = {}
+        self._held_guard = threading.Lock()
         with self._db() as db:
             db.executescript(SCHEMA)
+
+    def runner_lock(self) -> ProcessLock:
+        """The lock of the one process that runs this queue (the app); not yet taken."""
+        return ProcessLock(self.path.with_name(self.path.name + ".runner.lock"),
+                           "Lipsync Desktop running the batch queue")
+
+    def _job_lock(self, job_id: int) -> ProcessLock:
+        folder = self.path.parent / "running"
+        folder.mkdir(exist_ok=True)
+        return ProcessLock(folder / f"{self.path.stem}-{job_id}.lock", f"running job {job_id}")
+
+    def _release(self, job_id: int) -> None:
+        with self._held_guard:
+            lock = self._held.pop(job_id, None)
+        if lock is not None:
+            lock.release()
 
     @contextmanager
     def _db(self) -> Iterator[sqlite3.Connection]:
@@ -169,26 +195,49 @@ class JobQueue:
     # --- running ---------------------------------------------------------------------
 
     def recover(self) -> list[int]:
-        """At start-up: jobs left 'running' by a crash or a forced quit become 'interrupted'."""
+        """At start-up: jobs left 'running' by a crash or a forced quit become 'interrupted'.
+        A job that a live process (another window of the app) is running is left alone."""
         with self._db() as db:
-            ids = [r[0] for r in db.execute("SELECT id FROM jobs WHERE status = 'running'")]
-            db.execute("UPDATE jobs SET status = 'interrupted', message = "
-                       "'The app closed while this job ran; resume it to start again.' "
-                       "WHERE status = 'running'")
+            running = [r[0] for r in db.execute("SELECT id FROM jobs WHERE status = 'running'")]
+        ids = []
+        for job_id in running:
+            with self._held_guard:
+                if job_id in self._held:
+                    continue  # this process runs it
+            lock = self._job_lock(job_id)
+            if not lock.acquire():
+                continue  # another live process runs it
+            try:
+                with self._db() as db:
+                    cur = db.execute(
+                        "UPDATE jobs SET status = 'interrupted', message = 'The app closed "
+                        "while this job ran; resume it to start again.' "
+                        "WHERE id = ? AND status = 'running'", (job_id,))
+                    if cur.rowcount:
+                        ids.append(job_id)
+            finally:
+                lock.release()
         return ids
 
     def claim_next(self) -> QueuedJob | None:
-        """Mark the first queued job running and return it (None when nothing waits)."""
+        """Mark the first queued job running and return it (None when nothing waits).
+        This process holds the job's lock until ``finish``."""
         with self._db() as db:
             db.execute("BEGIN IMMEDIATE")
-            r = db.execute("SELECT id FROM jobs WHERE status = 'queued' "
-                           "ORDER BY position, id LIMIT 1").fetchone()
-            if r is None:
+            try:
+                r = db.execute("SELECT id FROM jobs WHERE status = 'queued' "
+                               "ORDER BY position, id LIMIT 1").fetchone()
+                if r is None:
+                    return None
+                lock = self._job_lock(r[0])
+                if not lock.acquire():  # a stale claim by a live process: leave it be
+                    return None
+                with self._held_guard:
+                    self._held[r[0]] = lock
+                db.execute("UPDATE jobs SET status = 'running', started = ?, progress = 0, "
+                           "stage = '', message = '' WHERE id = ?", (time.time(), r[0]))
+            finally:
                 db.execute("COMMIT")
-                return None
-            db.execute("UPDATE jobs SET status = 'running', started = ?, progress = 0, "
-                       "stage = '', message = '' WHERE id = ?", (time.time(), r[0]))
-            db.execute("COMMIT")
         return self.get(r[0])
 
     def set_progress(self, job_id: int, progress: float, stage: str) -> None:
@@ -211,27 +260,29 @@ class JobQueue:
                        "WHERE id = ?",
                        (status, message, json.dumps(result or {}), log_path, time.time(), status,
                         job_id))
+        self._release(job_id)
 
-    def find_done(self, cache_key: str, exclude: int | None = None) -> QueuedJob | None:
-        """The newest finished job with the same inputs and settings whose file still exists."""
+    def done_with_key(self, cache_key: str, exclude: int | None = None) -> list[QueuedJob]:
+        """Finished jobs with these inputs and settings, newest first (whether their files
+        are still what they wrote is for the cache to check: ``cache.find_reusable``)."""
         with self._db() as db:
             rows = db.execute("SELECT * FROM jobs WHERE cache_key = ? AND status = 'done' "
                               "AND id != ? ORDER BY finished DESC", (cache_key, exclude or -1))
-            for r in rows:
-                job = self._row(r)
-                if Path(job.result.get("output") or job.spec.output).is_file():
-                    return job
-        return None
+            return [self._row(r) for r in rows]
 
-    # --- file hashes (for the cache) -----------------------------------------------
+    # --- file digests (for the cache) ------------------------------------------------
 
-    def known_hash(self, path: str, size: int, mtime_ns: int) -> str | None:
+    def known_hash(self, path: str, size: int, mtime_ns: int, ctime_ns: int) -> str | None:
+        """The sha256 remembered for this file in this exact state (size, mtime, ctime)."""
         with self._db() as db:
-            r = db.execute("SELECT sha256 FROM file_hashes WHERE path = ? AND size = ? AND "
-                           "mtime_ns = ?", (path, size, mtime_ns)).fetchone()
+            r = db.execute("SELECT sha256 FROM file_digests WHERE path = ? AND size = ? AND "
+                           "mtime_ns = ? AND ctime_ns = ?",
+                           (path, size, mtime_ns, ctime_ns)).fetchone()
         return r[0] if r else None
 
-    def remember_hash(self, path: str, size: int, mtime_ns: int, digest: str) -> None:
+    def remember_hash(self, path: str, size: int, mtime_ns: int, ctime_ns: int,
+                      digest: str) -> None:
         with self._db() as db:
-            db.execute("INSERT OR REPLACE INTO file_hashes VALUES (?, ?, ?, ?)",
-                       (path, size, mtime_ns, digest))
+            db.execute("DELETE FROM file_digests WHERE path = ?", (path,))
+            db.execute("INSERT INTO file_digests VALUES (?, ?, ?, ?, ?)",
+                       (path, size, mtime_ns, ctime_ns, digest))
