@@ -115,8 +115,8 @@ def _build_parser() -> argparse.ArgumentParser:
                           "preset's). A folder (existing, or ending in /) gets "
                           "<clip>_lipsync.<ext> inside it")
     run.add_argument("--face", default=choices.FACE_AUTO, type=_face,
-                     help="which face to re-animate: 'auto' (default: the face that speaks, "
-                          "else the one on screen most), a face id from 'lipsync-desktop "
+                     help="which face to re-animate (default: auto, the face that speaks, "
+                          "else the one on screen most): a face id from 'lipsync-desktop "
                           "faces' (0, 1, ...), or at:X,Y (the face nearest to that pixel)")
     run.add_argument("--tier", choices=choices.keys(choices.TIERS), default=choices.DEFAULT_TIER,
                      help=f"quality tier (default: {choices.DEFAULT_TIER}). "

@@ -177,6 +177,14 @@ def run_job(spec: JobSpec, on_progress: ProgressCallback | None = None,
         plan = plan_segment(seg_frames, audio_s, video.fps, spec.sync_mode)
         log.info("sync %s: %d video frames, %.3f s audio -> %d output frames", spec.sync_mode,
                  seg_frames, audio_s, plan.n_out)
+        trimmed = first > 0 or stop < video.frame_count
+        if trimmed and plan.n_out > seg_frames:
+            grow = (plan.n_out - seg_frames) / video.fps
+            warnings.append(f"The new audio is {grow:.2f} s longer than the trim range; with "
+                            f"'{spec.sync_mode}' the range grows to fit it, so the result is "
+                            f"{grow:.2f} s longer than the clip (sync mode 'silence' keeps the "
+                            "clip's length and cuts the audio).")
+            log.warning(warnings[-1])
         timings["audio"] = time.monotonic() - t0
 
         # --- engine ----------------------------------------------------------------
@@ -267,8 +275,10 @@ def _output_audio(spec: JobSpec, vinfo: MediaInfo, ainfo: MediaInfo, preset: Exp
         rest = max(0.0, vinfo.duration_s - stop / fps)
         pieces.append(AudioPiece(spec.video if vinfo.audio else None, stop / fps, rest))
     out = tmp / "audio.flac"
-    render_audio(pieces, str(out), ainfo.audio.sample_rate or 48000,
-                 max(1, min(ainfo.audio.channels or 2, 8)))
+    # a trimmed clip keeps its own sound outside the range: its rate and channels lead,
+    # and the new audio is converted to match
+    ref = vinfo.audio if (not whole_clip and vinfo.audio is not None) else ainfo.audio
+    render_audio(pieces, str(out), ref.sample_rate or 48000, max(1, min(ref.channels or 2, 8)))
     return str(out), preset.audio_args("flac", can_copy=False)
 
 
