@@ -31,7 +31,7 @@ def window(qtbot, tmp_path):
     w.show()
     qtbot.waitExposed(w)
     yield w
-    w.controller.shutdown()
+    w.shutdown()  # every thread of the window joined before the next test
 
 
 def _drop(widget, paths):
@@ -167,7 +167,7 @@ def test_queue_survives_restart(qtbot, tmp_path, clip, speech, monkeypatch):
     w2.controller.set_paused(True)
     w2.queue_panel.b_retry.click()
     assert w2.controller.queue.get(running).status == "queued"
-    w2.controller.shutdown()
+    w2.shutdown()
 
 
 def test_queue_panel_edits(qtbot, window, clip, speech):
@@ -207,3 +207,70 @@ def test_preferences_dialog_saves(qtbot, window):
     window.settings.save()
     window.apply_theme()
     assert Settings.load().preferences.theme == "dark"
+
+
+HOLD_QUEUE = """
+import sys, time
+from lipsync_desktop.queue.store import JobQueue
+q = JobQueue(sys.argv[1])
+assert q.runner_lock().acquire()
+print(q.claim_next().id, flush=True)
+time.sleep(60)
+"""
+
+
+def test_second_window_on_a_queue_in_use_runs_nothing(qtbot, tmp_path, clip, speech):
+    import subprocess
+    import sys
+
+    from lipsync_desktop.gui.app import build_main_window
+    from lipsync_desktop.spec import JobSpec
+
+    db = tmp_path / "queue.sqlite3"
+    q = JobQueue(db)
+    running = q.add(JobSpec(str(clip), str(speech), str(tmp_path / "a.mp4"), engine="passthrough"))
+    other = subprocess.Popen([sys.executable, "-c", HOLD_QUEUE, str(db)],
+                             cwd=Path(__file__).resolve().parents[1], stdout=subprocess.PIPE,
+                             text=True)
+    try:
+        assert int(other.stdout.readline()) == running
+        w = build_main_window(JobQueue(db))
+        qtbot.addWidget(w)
+        assert not w.controller.owns_queue and w.controller.recovered == []
+        assert "in use by another" in w.statusBar().currentMessage()
+        assert w.controller.queue.get(running).status == "running"  # not "interrupted"
+        queued = w.controller.queue.add(JobSpec(str(clip), str(speech), str(tmp_path / "b.mp4"),
+                                                engine="passthrough"))
+        w.controller.set_paused(False)
+        w.controller.pump()
+        assert w.controller.running_ids == [] and w.controller.queue.get(queued).status == "queued"
+        w.shutdown()
+    finally:
+        other.kill()
+        other.wait()
+
+
+def test_second_launch_brings_the_first_window_to_front(window, qtbot, tmp_path):
+    from lipsync_desktop.gui.app import (ask_running_instance_to_show, instance_name,
+                                         listen_for_other_instances)
+
+    shown = []
+    window.bring_to_front = lambda: shown.append(True)
+    name = instance_name(tmp_path / "front.sqlite3")
+    assert not ask_running_instance_to_show(name, 200)  # nobody listens yet
+    server = listen_for_other_instances(name, window)
+    assert server is not None
+    assert ask_running_instance_to_show(name)
+    qtbot.waitUntil(lambda: bool(shown), timeout=5000)
+    server.close()
+
+
+def test_closing_during_analysis_joins_the_scan(qtbot, tmp_path, clip):
+    from lipsync_desktop.gui.app import build_main_window
+
+    w = build_main_window(JobQueue(tmp_path / "queue.sqlite3"))
+    qtbot.addWidget(w)
+    w.set_video(str(clip))
+    assert w._threads.running == 1
+    w.close()
+    assert w._threads.running == 0  # the scan thread ended before the window went

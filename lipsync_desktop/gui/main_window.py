@@ -26,7 +26,7 @@ from lipsync_desktop.gui.queue_panel import QueuePanel
 from lipsync_desktop.gui.resources import app_icon, theme_qss
 from lipsync_desktop.gui.widgets import (AUDIO_FILTER, VIDEO_FILTER, CompareView, DropZone,
                                          FaceGallery, FrameView, choice_combo, icon_button)
-from lipsync_desktop.gui.workers import FaceScanWorker, start_in_thread, wait_for_threads
+from lipsync_desktop.gui.workers import FaceScanWorker, WorkerThreads
 from lipsync_desktop.media.probe import MediaInfo
 from lipsync_desktop.outputs import default_output, is_write_protected
 from lipsync_desktop.paths import config_dir
@@ -118,8 +118,8 @@ class MainWindow(QMainWindow):
         self.analysis = None
         self.auto_id: int | None = None
         self.current_job: int | None = None
-        self._scan_thread = None
-        self._scan_worker = None
+        self._scan_worker: FaceScanWorker | None = None
+        self._threads = WorkerThreads(self)
         self._output_touched = False
         self._job_started = 0.0
         self._stage = ""
@@ -137,6 +137,10 @@ class MainWindow(QMainWindow):
         if waiting:
             self.statusBar().showMessage(f"{waiting} job(s) are waiting from last time; press "
                                          "Resume queue to run them.", 15000)
+        if not self.controller.owns_queue:
+            self.statusBar().showMessage(
+                f"The batch queue is in use by another {APP_NAME} window "
+                f"({self.controller.queue_holder}): this window shows it but runs nothing.")
         if self.controller.recovered:
             self.statusBar().showMessage(
                 f"{len(self.controller.recovered)} job(s) were cut off when the app last closed; "
@@ -419,11 +423,11 @@ class MainWindow(QMainWindow):
             self.player.setSource(QUrl.fromLocalFile(str(Path(path).resolve())))
         self.face_status.setText("Looking for faces…")
         worker = FaceScanWorker(path, self.tier.currentData())
-        worker.progress.connect(lambda f: self.face_status.setText(f"Looking for faces… {f:.0%}"))
+        worker.progress.connect(self._scan_progress)
         worker.finished.connect(self._faces_found)
         worker.failed.connect(self._faces_failed)
         self._scan_worker = worker
-        self._scan_thread = start_in_thread(worker, worker.finished, worker.failed)
+        self._threads.start(worker)
         self._update_run_state()
 
     def set_audio(self, path: str) -> None:
@@ -439,6 +443,10 @@ class MainWindow(QMainWindow):
             self.audio_zone.set_state(f"{Path(path).name}\n{info.summary()}")
             self._remember(path)
         self._update_run_state()
+
+    def _scan_progress(self, fraction: float) -> None:
+        if self.sender() is self._scan_worker:
+            self.face_status.setText(f"Looking for faces… {fraction:.0%}")
 
     def _stop_scan(self) -> None:
         if self._scan_worker is not None:
@@ -602,7 +610,11 @@ class MainWindow(QMainWindow):
         self.progress.setValue(0)
         self.progress.setFormat("%p%")
         self._job_started = time.monotonic()
-        self.status.setText("Queued…" if self.controller.paused else "Starting…")
+        if not self.controller.owns_queue:
+            self.status.setText("Queued: the other window that runs the batch queue will "
+                                "run it.")
+        else:
+            self.status.setText("Queued…" if self.controller.paused else "Starting…")
         self.controller.changed.emit()
         self.controller.pump()
         self._update_run_state()
@@ -807,8 +819,29 @@ class MainWindow(QMainWindow):
         if rest:
             self._video_dropped(rest)
 
+    def bring_to_front(self) -> None:
+        """Show this window above the others (a second launch asked for it)."""
+        if self.isMinimized():
+            self.showNormal()
+        self.show()
+        self.raise_()
+        self.activateWindow()
+
+    def quit_now(self) -> None:
+        """Close without asking (Ctrl+C in the terminal): running jobs stop and are kept
+        as interrupted, to resume next time."""
+        self._quit_now = True
+        self.close()
+
+    def shutdown(self) -> None:
+        """Stop and join every thread this window started (face scans, jobs): nothing of
+        it runs on once the window is gone."""
+        self.controller.shutdown()
+        self._stop_scan()
+        self._threads.stop()
+
     def closeEvent(self, ev) -> None:  # noqa: N802
-        if self.controller.running_ids:
+        if self.controller.running_ids and not getattr(self, "_quit_now", False):
             answer = QMessageBox.question(
                 self, "Jobs are running",
                 f"{len(self.controller.running_ids)} job(s) are running. Quit anyway? They stop "
@@ -819,8 +852,7 @@ class MainWindow(QMainWindow):
                 ev.ignore()
                 return
             self.controller.shutdown()
-        self._stop_scan()
-        wait_for_threads(3000)
+        self.shutdown()
         if self.player is not None:
             self.player.stop()
         self.save_state()

@@ -3,9 +3,9 @@ cancel. The queue itself (order, states) lives in SQLite (``queue.store``)."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import QObject, QThread, Signal
+from PySide6.QtCore import QObject, Signal
 
-from lipsync_desktop.gui.workers import JobWorker, start_in_thread, wait_for_threads
+from lipsync_desktop.gui.workers import JobWorker, WorkerThreads
 from lipsync_desktop.queue.store import JobQueue
 from lipsync_desktop.settings import Preferences
 
@@ -22,8 +22,14 @@ class QueueController(QObject):
         self.queue = queue
         self.prefs = prefs
         self.paused = False
-        self._running: dict[int, tuple[QThread, JobWorker]] = {}
-        self.recovered = queue.recover()  # jobs a crash or forced quit cut off
+        self._running: dict[int, JobWorker] = {}
+        self._threads = WorkerThreads(self)
+        # one runner per queue: another app window that runs it leaves this one a viewer
+        self._runner = queue.runner_lock()
+        self.owns_queue = self._runner.acquire()
+        self.queue_holder = "" if self.owns_queue else self._runner.holder().describe()
+        # jobs a crash or forced quit cut off (never those a live process runs)
+        self.recovered = queue.recover() if self.owns_queue else []
 
     @property
     def running_ids(self) -> list[int]:
@@ -39,7 +45,7 @@ class QueueController(QObject):
     def pump(self) -> None:
         """Start queued jobs while there are free slots."""
         started = False
-        while not self.paused and len(self._running) < max(1, self.prefs.parallel_jobs):
+        while self.owns_queue and not self.paused and len(self._running) < max(1, self.prefs.parallel_jobs):
             job = self.queue.claim_next()
             if job is None:
                 break
@@ -48,8 +54,8 @@ class QueueController(QObject):
             worker.stage.connect(self.job_stage)
             worker.log_line.connect(self.log_line)
             worker.finished.connect(self._on_finished)
-            thread = start_in_thread(worker, worker.finished)
-            self._running[job.id] = (thread, worker)
+            self._running[job.id] = worker
+            self._threads.start(worker)
             started = True
         if started:
             self.changed.emit()
@@ -57,7 +63,7 @@ class QueueController(QObject):
     def cancel(self, job_id: int) -> bool:
         """Cancel a running job (it stops within a second) or drop a queued one."""
         if job_id in self._running:
-            self._running[job_id][1].cancel()
+            self._running[job_id].cancel()
             return True
         job = self.queue.get(job_id)
         if job.status == "queued":
@@ -67,19 +73,21 @@ class QueueController(QObject):
         return False
 
     def cancel_all(self) -> None:
-        for _, worker in self._running.values():
+        for worker in self._running.values():
             worker.cancel()
 
-    def shutdown(self, timeout_ms: int = 5000) -> None:
+    def shutdown(self, timeout_ms: int = 30000) -> None:
         """On quit: stop running jobs and wait for their threads; they are recorded as
         interrupted, so they can be resumed next time."""
+        self.paused = True  # nothing new starts from here on
         ids = list(self._running)
-        self.cancel_all()
-        wait_for_threads(timeout_ms)
+        self._threads.stop(timeout_ms)
         for job_id in ids:
             self.queue.finish(job_id, "interrupted",
                               "The app was closed while this job ran; resume it to start again.")
         self._running.clear()
+        self._runner.release()
+        self.owns_queue = False
 
     def _on_finished(self, job_id: int, state: str, message: str) -> None:
         self._running.pop(job_id, None)

@@ -1,4 +1,5 @@
-"""Background work for the GUI: worker objects moved to QThreads, reporting by signals.
+"""Background work for the GUI: workers run on threads owned by a ``WorkerThreads``,
+reporting by signals.
 
 They call the same functions as the CLI (``queue.execute.execute``, ``job.find_faces``);
 no processing happens here."""
@@ -89,25 +90,53 @@ class FaceScanWorker(QObject):
             self.failed.emit(f"Face analysis failed unexpectedly: {exc}")
 
 
-_LIVE_THREADS: set[QThread] = set()  # a QThread must outlive its run: we hold them here
+class _RunThread(QThread):
+    """A thread that runs one worker's ``run`` and ends (no event loop)."""
+
+    def __init__(self, worker: QObject) -> None:
+        super().__init__()
+        self.worker = worker
+
+    def run(self) -> None:
+        self.worker.run()  # type: ignore[attr-defined]
 
 
-def start_in_thread(worker: QObject, *done_signals: Signal) -> QThread:
-    """Move ``worker`` to a new QThread, start its ``run`` there, and quit the thread when
-    any of ``done_signals`` fires. The thread is kept alive until it has finished."""
-    thread = QThread()
-    worker.moveToThread(thread)
-    thread.started.connect(worker.run)
-    for sig in done_signals:
-        sig.connect(thread.quit)
-    thread.finished.connect(worker.deleteLater)
-    thread.finished.connect(lambda: _LIVE_THREADS.discard(thread))
-    _LIVE_THREADS.add(thread)
-    thread.start()
-    return thread
+class WorkerThreads(QObject):
+    """Runs workers on threads of their own, for one owner (a window, the queue runner).
 
+    Each thread and its worker are kept until the thread has finished and been joined, in
+    the owner's thread; ``stop()`` cancels every worker and joins every thread, so none
+    outlives its owner. The workers stay in the owner's thread: their signals reach the
+    owner's slots queued, and no Qt object is destroyed from a worker thread."""
 
-def wait_for_threads(timeout_ms: int = 5000) -> None:
-    """Block until every worker thread has ended (at quit, after cancelling them)."""
-    for thread in list(_LIVE_THREADS):
-        thread.wait(timeout_ms)
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._live: list[_RunThread] = []
+
+    def start(self, worker: QObject) -> QThread:
+        """Start ``worker.run()`` on a new thread."""
+        thread = _RunThread(worker)
+        thread.finished.connect(self._reap)  # queued: runs in the owner's thread
+        self._live.append(thread)
+        thread.start()
+        return thread
+
+    @property
+    def running(self) -> int:
+        return sum(1 for t in self._live if not t.isFinished())
+
+    @Slot()
+    def _reap(self) -> None:
+        for thread in [t for t in self._live if t.isFinished()]:
+            thread.wait()
+            self._live.remove(thread)
+
+    def stop(self, timeout_ms: int = 30000) -> bool:
+        """Cancel every worker and wait for every thread; True when all have ended."""
+        for thread in self._live:
+            cancel = getattr(thread.worker, "cancel", None)
+            if cancel is not None:
+                cancel()
+        ok = all(thread.wait(timeout_ms) for thread in list(self._live))
+        self._reap()
+        return ok

@@ -93,7 +93,7 @@ def main(argv: list[str] | None = None) -> int:
     dlg.tabs.setCurrentIndex(2)
     shot(dlg, "7_preferences_models")
     dlg.close()
-    w.controller.shutdown()
+    w.shutdown()
     w.close()
     return 0
 
