@@ -12,8 +12,15 @@ from pathlib import Path
 from typing import Any, TextIO, TypeVar
 
 from lipsync_desktop import APP_NAME, __version__, choices
-from lipsync_desktop.errors import (EXIT_BAD_INPUT, EXIT_CANCELLED, EXIT_FAILURE, EXIT_OK,
-                                    InputError, JobCancelled, LipsyncError)
+from lipsync_desktop.errors import (
+    EXIT_BAD_INPUT,
+    EXIT_CANCELLED,
+    EXIT_FAILURE,
+    EXIT_OK,
+    InputError,
+    JobCancelled,
+    LipsyncError,
+)
 from lipsync_desktop.progress import CancelToken, ProgressEvent
 from lipsync_desktop.spec import JobSpec, check_seconds, parse_face
 
@@ -183,7 +190,7 @@ class _Interrupts:
         self.seen: list[int] = []
         self._old: dict[int, object] = {}
 
-    def __enter__(self) -> "_Interrupts":
+    def __enter__(self) -> _Interrupts:
         if threading.current_thread() is not threading.main_thread():
             return self
         for name in ("SIGINT", "SIGTERM", "SIGHUP", "SIGBREAK"):
@@ -299,7 +306,8 @@ def _terminal_safe_streams() -> None:
     for stream in (sys.stdout, sys.stderr):
         try:
             enc = (stream.encoding or "").lower().replace("-", "")
-            stream.reconfigure(errors="surrogateescape" if enc == "utf8" else "backslashreplace")
+            stream.reconfigure(  # type: ignore[union-attr]
+                errors="surrogateescape" if enc == "utf8" else "backslashreplace")
         except (AttributeError, ValueError):
             pass
 

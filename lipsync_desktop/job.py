@@ -20,14 +20,19 @@ import numpy as np
 from lipsync_desktop import __version__, choices
 from lipsync_desktop.engines.base import EngineContext, create_engine
 from lipsync_desktop.errors import InputError, JobCancelled, LipsyncError
+from lipsync_desktop.faces.analysis import (
+    FaceAnalysis,
+    analyze_faces,
+    choose_face,
+    score_speech,
+    speech_envelope,
+)
 from lipsync_desktop.leftovers import InFlight
 from lipsync_desktop.locks import ProcessLock
-from lipsync_desktop.faces.analysis import (FaceAnalysis, analyze_faces, choose_face,
-                                            score_speech, speech_envelope)
 from lipsync_desktop.media.audio import ANALYSIS_RATE, AudioPiece, decode_audio, render_audio
 from lipsync_desktop.media.ffmpeg_tools import ffmpeg_exe, has_encoder
 from lipsync_desktop.media.frames import ColorInfo, FrameWriter, even_size, read_plan
-from lipsync_desktop.media.probe import MediaInfo
+from lipsync_desktop.media.probe import AudioFile, VideoFile
 from lipsync_desktop.media.validate import validate_audio, validate_video
 from lipsync_desktop.media.yuv import I420, RGB, can_stream_i420
 from lipsync_desktop.outputs import check_existing, commit_output, lock_output, output_path
@@ -79,7 +84,7 @@ def _check_output(spec: JobSpec, preset: ExportPreset, output: Path) -> None:
     check_existing(output, spec.if_exists)
 
 
-def _analyse(path: str, vinfo: MediaInfo, first: int, stop: int, progress: StageProgress,
+def _analyse(path: str, vinfo: VideoFile, first: int, stop: int, progress: StageProgress,
              tier: choices.TierChoice, patch_budget: int = 0) -> tuple[FaceAnalysis, np.ndarray | None]:
     """Face tracks of frames [first, stop), scored against the clip's own speech if any,
     and that speech (16 kHz mono) or None."""
@@ -97,7 +102,7 @@ def _analyse(path: str, vinfo: MediaInfo, first: int, stop: int, progress: Stage
 
 def find_faces(video_path: str, start: float | None = None, end: float | None = None,
                tier: str = choices.DEFAULT_TIER, on_progress: ProgressCallback | None = None,
-               cancel: CancelToken | None = None) -> tuple[MediaInfo, FaceAnalysis, int | None]:
+               cancel: CancelToken | None = None) -> tuple[VideoFile, FaceAnalysis, int | None]:
     """The faces a job on this clip would see, and the one ``auto`` picks (its id or None).
 
     The CLI's ``faces`` command and the GUI's face gallery both call this."""
@@ -259,7 +264,7 @@ def run_job(spec: JobSpec, on_progress: ProgressCallback | None = None,
         jlog.close()
 
 
-def _output_audio(spec: JobSpec, vinfo: MediaInfo, ainfo: MediaInfo, preset: ExportPreset,
+def _output_audio(spec: JobSpec, vinfo: VideoFile, ainfo: AudioFile, preset: ExportPreset,
                   plan: SegmentPlan, first: int, stop: int, fps: float,
                   tmp: Path) -> tuple[str, list[str]]:
     """The audio file to mux and how: the new audio as is when possible, else assembled."""
@@ -282,7 +287,7 @@ def _output_audio(spec: JobSpec, vinfo: MediaInfo, ainfo: MediaInfo, preset: Exp
     return str(out), preset.audio_args("flac", can_copy=False)
 
 
-def _render(spec: JobSpec, vinfo: MediaInfo, track, engine, plan: SegmentPlan, first: int,
+def _render(spec: JobSpec, vinfo: VideoFile, track, engine, plan: SegmentPlan, first: int,
             stop: int, preset: ExportPreset, tmp_out: Path, audio_path: str,
             audio_args: list[str], progress: StageProgress, layout: str) -> None:
     video = vinfo.video

@@ -42,7 +42,7 @@ class InFlight:
         self.files: list[str] = []
         self.dirs: list[str] = []
 
-    def __enter__(self) -> "InFlight":
+    def __enter__(self) -> InFlight:
         self.lock.acquire()
         return self
 

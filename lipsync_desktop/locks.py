@@ -11,11 +11,12 @@ from __future__ import annotations
 import json
 import os
 import socket
+import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
-if os.name == "nt":  # pragma: no cover - exercised on Windows only
+if sys.platform == "win32":  # pragma: no cover - exercised on Windows only
     import msvcrt
 
     _FAR = 0x7FFFFFF0  # lock a byte far past the text, so others can still read who holds it
@@ -135,7 +136,7 @@ class ProcessLock:
         _unlock(fd)
         os.close(fd)
 
-    def __enter__(self) -> "ProcessLock":
+    def __enter__(self) -> ProcessLock:
         return self
 
     def __exit__(self, *exc: object) -> None:

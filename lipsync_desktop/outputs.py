@@ -6,11 +6,17 @@ from __future__ import annotations
 import errno
 import os
 import stat
+import sys
 from pathlib import Path
 
 from lipsync_desktop.errors import InputError
 from lipsync_desktop.locks import ProcessLock
-from lipsync_desktop.presets import DEFAULT_PRESET_FOR_TIER, ExportPreset, get_preset, resolve_output
+from lipsync_desktop.presets import (
+    DEFAULT_PRESET_FOR_TIER,
+    ExportPreset,
+    get_preset,
+    resolve_output,
+)
 from lipsync_desktop.spec import JobSpec
 
 SUFFIX = "_lipsync"
@@ -105,7 +111,7 @@ def commit_output(tmp: Path, output: Path, if_exists: str) -> None:
         check_existing(output, if_exists)
         os.replace(tmp, output)
         return
-    if os.name == "nt":  # pragma: no cover - Windows: rename never replaces
+    if sys.platform == "win32":  # pragma: no cover - Windows: rename never replaces
         try:
             os.rename(tmp, output)
         except FileExistsError:

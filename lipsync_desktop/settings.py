@@ -74,7 +74,7 @@ class Settings:
         return config_dir() / "settings.json"
 
     @classmethod
-    def load(cls) -> "Settings":
+    def load(cls) -> Settings:
         """Read settings, ignoring unknown keys. A file that is not valid settings JSON is
         moved aside to ``settings.json.bad`` (defaults are used) and ``problem`` says so."""
         settings = cls()

@@ -74,7 +74,7 @@ class JobSpec:
         return d
 
     @classmethod
-    def from_json(cls, d: dict) -> "JobSpec":
+    def from_json(cls, d: dict) -> JobSpec:
         """The inverse of ``to_json``; unknown keys (from newer versions) are ignored."""
         known = {f.name for f in fields(cls)}
         kw = {k: v for k, v in d.items() if k in known}

@@ -71,6 +71,7 @@ def face_clip(path: Path, seconds: float = 2.0, fps: int = 25, size: tuple[int, 
             str(path)]
     proc = subprocess.Popen([ffmpeg_exe(), "-hide_banner", "-nostdin", "-v", "error", "-y", *cmd],
                             stdin=subprocess.PIPE)
+    assert proc.stdin is not None
     for i in range(n):
         frame = np.full((h, w, 3), (70, 90, 110), np.uint8)
         x = int((w - 300) / 2 + 30 * np.sin(2 * np.pi * i / max(n, 1)))
@@ -85,8 +86,8 @@ def face_clip(path: Path, seconds: float = 2.0, fps: int = 25, size: tuple[int, 
 def decode_frames(path: Path) -> np.ndarray:
     """All frames of a short clip (tests only)."""
     from lipsync_desktop.media.frames import FrameReader
-    from lipsync_desktop.media.probe import probe
+    from lipsync_desktop.media.probe import probe_video
 
-    info = probe(path)
+    info = probe_video(path)
     with FrameReader(str(path), info.video) as reader:
         return np.stack(list(reader))

@@ -251,8 +251,11 @@ def test_second_window_on_a_queue_in_use_runs_nothing(qtbot, tmp_path, clip, spe
 
 
 def test_second_launch_brings_the_first_window_to_front(window, qtbot, tmp_path):
-    from lipsync_desktop.gui.app import (ask_running_instance_to_show, instance_name,
-                                         listen_for_other_instances)
+    from lipsync_desktop.gui.app import (
+        ask_running_instance_to_show,
+        instance_name,
+        listen_for_other_instances,
+    )
 
     shown = []
     window.bring_to_front = lambda: shown.append(True)
@@ -274,3 +277,33 @@ def test_closing_during_analysis_joins_the_scan(qtbot, tmp_path, clip):
     assert w._threads.running == 1
     w.close()
     assert w._threads.running == 0  # the scan thread ended before the window went
+
+
+def test_app_from_the_terminal_is_quiet_and_closes_on_ctrl_c(tmp_path):
+    """The real entry point in a process of its own: no Qt or library chatter on the
+    terminal, and Ctrl+C closes the window (exit 0) instead of being ignored."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen", LIPSYNC_DESKTOP_HOME=str(tmp_path))
+    env.pop("LIPSYNC_DEBUG", None)
+    proc = subprocess.Popen([sys.executable, "-m", "lipsync_desktop"], env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            cwd=Path(__file__).resolve().parents[1])
+    try:
+        lock = tmp_path / "data" / "queue.sqlite3.runner.lock"
+        deadline = time.monotonic() + 60
+        while not lock.exists() and time.monotonic() < deadline:  # the window is up
+            time.sleep(0.1)
+        assert lock.exists(), "the app did not start"
+        time.sleep(0.5)
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=30)
+    finally:
+        proc.kill()
+    assert proc.returncode == 0, err
+    assert err.strip() == "", err
+    assert not lock.exists()  # the queue runner let go of the queue

@@ -3,8 +3,14 @@ from pathlib import Path
 import pytest
 
 from lipsync_desktop.errors import InputError
-from lipsync_desktop.presets import (ExportPreset, all_presets, delete_user_preset, get_preset,
-                                     resolve_output, save_user_preset)
+from lipsync_desktop.presets import (
+    ExportPreset,
+    all_presets,
+    delete_user_preset,
+    get_preset,
+    resolve_output,
+    save_user_preset,
+)
 
 
 def test_builtin_presets_are_valid_and_include_draft_and_final():

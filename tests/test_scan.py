@@ -4,11 +4,11 @@ number of worker threads."""
 import numpy as np
 import pytest
 
+from lipsync_desktop.errors import JobCancelled
 from lipsync_desktop.faces.analysis import analyze_faces
 from lipsync_desktop.faces.scan import MIN_CHUNK_FRAMES, chunk_ranges
 from lipsync_desktop.media.probe import probe
 from lipsync_desktop.progress import CancelToken, StageProgress
-from lipsync_desktop.errors import JobCancelled
 from tests import media
 
 

@@ -62,7 +62,7 @@ class Engine(ABC):
         """Figures for the job log (how many frames were changed, fell back...)."""
         return {}
 
-    def close(self) -> None:
+    def close(self) -> None:  # noqa: B027 - an optional hook, not abstract
         """Release resources."""
 
 

@@ -149,10 +149,11 @@ def choose_face(analysis: FaceAnalysis, face: str) -> FaceTrack | None:
         return analysis.track(int(a))
     if not analysis.tracks:
         return None
-    speaking = [t for t in analysis.tracks if t.speech_corr is not None and t.share > 0.2]
+    speaking = [(t.speech_corr, t) for t in analysis.tracks
+                if t.speech_corr is not None and t.share > 0.2]
     if len(speaking) > 1:
-        speaking.sort(key=lambda t: -t.speech_corr)
-        best, second = speaking[0], speaking[1]
-        if best.speech_corr > 0.25 and best.speech_corr - second.speech_corr > 0.15:
+        speaking.sort(key=lambda ct: -ct[0])
+        (best_corr, best), (second_corr, _) = speaking[0], speaking[1]
+        if best_corr > 0.25 and best_corr - second_corr > 0.15:
             return best
     return max(analysis.tracks, key=lambda t: t.share * t.mean_size)

@@ -36,7 +36,7 @@ def _import_face_solutions():
     from mediapipe.python.solutions import face_detection, face_mesh
     python_pkg = sys.modules["mediapipe.python"]
     if not hasattr(python_pkg, "solutions"):
-        python_pkg.solutions = sys.modules["mediapipe.python.solutions"]
+        setattr(python_pkg, "solutions", sys.modules["mediapipe.python.solutions"])  # noqa: B010
     return face_detection, face_mesh
 
 
@@ -80,7 +80,7 @@ class FaceDetector:
         if self._mesh is not None:
             self._mesh.close()
 
-    def __enter__(self) -> "FaceDetector":
+    def __enter__(self) -> FaceDetector:
         return self
 
     def __exit__(self, *exc) -> None:

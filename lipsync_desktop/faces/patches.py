@@ -47,12 +47,13 @@ class PatchKeeper:
         x0, y0, x1, y1 = lower_face_box(landmarks, w, h, margin)
         if x1 - x0 < 4 or y1 - y0 < 4:
             return None
-        patch = Patch(index, (x0, y0), frame[y0:y1, x0:x1].copy())
+        pixels = frame[y0:y1, x0:x1].copy()
+        patch = Patch(index, (x0, y0), pixels)
         with self._lock:
             if index % self.every:  # the grid grew coarser meanwhile
                 return None
             self._kept.append(patch)
-            self.nbytes += patch.image.nbytes
+            self.nbytes += pixels.nbytes
             while self.nbytes > self.budget and self.every <= index:
                 self._thin()
         return patch if patch.image is not None else None
@@ -62,7 +63,7 @@ class PatchKeeper:
         keep = []
         for p in self._kept:
             if p.frame % self.every:
-                self.nbytes -= p.image.nbytes
+                self.nbytes -= p.image.nbytes if p.image is not None else 0
                 p.image = None
             else:
                 keep.append(p)

@@ -97,11 +97,11 @@ def _measure(frame: np.ndarray, previous: list[Detection], detector: FaceDetecto
     """The faces of one frame: followed from the previous frame's landmarks, or (every
     ``detect_every`` measured frames, and whenever one is lost) found afresh."""
     h, w = frame.shape[:2]
-    tracked = [d for d in previous if d.landmarks is not None]
+    tracked = [d.landmarks for d in previous if d.landmarks is not None]
     detections: list[Detection] = []
     if cfg.landmarks and tracked and k % cfg.detect_every and len(tracked) == len(previous):
-        for d in tracked:
-            lm = detector.landmarks(frame, _box_from_landmarks(d.landmarks, w, h))
+        for d, previous_lm in zip(previous, tracked):
+            lm = detector.landmarks(frame, _box_from_landmarks(previous_lm, w, h))
             if lm is None:
                 return _measure(frame, [], detector, cfg, k)
             detections.append(Detection(box=_box_from_landmarks(lm, w, h), score=d.score,

@@ -40,8 +40,11 @@ def appearance(frame: np.ndarray, box: np.ndarray) -> np.ndarray:
     return (hist / max(hist.sum(), 1.0)).astype(np.float32)
 
 
-def hist_distance(a: np.ndarray, b: np.ndarray) -> float:
-    """Hellinger distance of two histograms, 0 (same) .. 1 (disjoint)."""
+def hist_distance(a: np.ndarray | None, b: np.ndarray | None) -> float:
+    """Hellinger distance of two histograms, 0 (same) .. 1 (disjoint; also when one is
+    missing)."""
+    if a is None or b is None:
+        return 1.0
     return float(np.sqrt(max(0.0, 1.0 - np.sum(np.sqrt(a * b)))))
 
 
@@ -169,11 +172,18 @@ class FaceTracker:
         """Add one frame's detections; ``frame`` is needed unless each detection carries
         its ``hist``. Without frames, tracks note where their best view is (``thumb_at``)
         instead of cutting the gallery picture."""
-        still = []
+        still: list[_Live] = []
         for t in self._live:
             (still if frame_idx - t.frames[-1] <= self.max_missed else self._done).append(t)
         self._live = still
-        hists = [d.hist if d.hist is not None else appearance(frame, d.box) for d in detections]
+        hists: list[np.ndarray] = []
+        for d in detections:
+            if d.hist is not None:
+                hists.append(d.hist)
+            elif frame is not None:
+                hists.append(appearance(frame, d.box))
+            else:
+                raise ValueError("a frame is needed for detections without a histogram")
         matched_dets: set[int] = set()
         if self._live and detections:
             cost = np.full((len(self._live), len(detections)), 10.0)
@@ -242,7 +252,8 @@ def _rejoin(tracklets: list[_Live], max_gap: int) -> list[_Live]:
         best.scores += t.scores
         best.landmarks += t.landmarks
         best.patches += t.patches
-        best.hist = 0.5 * (best.hist + t.hist)
+        if best.hist is not None and t.hist is not None:
+            best.hist = 0.5 * (best.hist + t.hist)
         if t.thumb_quality > best.thumb_quality:
             best.thumb, best.thumb_quality, best.thumb_at = t.thumb, t.thumb_quality, t.thumb_at
     return out

@@ -76,7 +76,9 @@ def run_gui(argv: list[str] | None = None) -> int:
         print(f"error: the GUI needs PySide6 ({exc}); the CLI still works: "
               "lipsync-desktop run --help", file=sys.stderr)
         return 1
-    app = QApplication.instance() or QApplication(argv if argv is not None else sys.argv)
+    existing = QApplication.instance()
+    app = existing if isinstance(existing, QApplication) else \
+        QApplication(argv if argv is not None else sys.argv)
     app.setApplicationName(APP_NAME)
     app.setApplicationVersion(__version__)
     app.setOrganizationName(APP_NAME)

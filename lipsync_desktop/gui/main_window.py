@@ -11,11 +11,30 @@ from pathlib import Path
 import numpy as np
 from PySide6.QtCore import QSettings, Qt, QUrl
 from PySide6.QtGui import QAction, QDesktopServices, QKeySequence
-from PySide6.QtWidgets import (QApplication, QComboBox, QDialog, QDialogButtonBox,
-                               QDoubleSpinBox, QFileDialog, QFormLayout, QGroupBox, QHBoxLayout,
-                               QLabel, QLineEdit, QMainWindow, QMessageBox, QPlainTextEdit,
-                               QProgressBar, QSlider, QSpinBox, QSplitter, QSystemTrayIcon,
-                               QTabWidget, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (
+    QApplication,
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QDoubleSpinBox,
+    QFileDialog,
+    QFormLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QMainWindow,
+    QMessageBox,
+    QPlainTextEdit,
+    QProgressBar,
+    QSlider,
+    QSpinBox,
+    QSplitter,
+    QSystemTrayIcon,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
 
 from lipsync_desktop import APP_NAME, __version__, choices
 from lipsync_desktop.errors import LipsyncError
@@ -24,14 +43,28 @@ from lipsync_desktop.gui.preferences import PreferencesDialog
 from lipsync_desktop.gui.queue_controller import QueueController
 from lipsync_desktop.gui.queue_panel import QueuePanel
 from lipsync_desktop.gui.resources import app_icon, theme_qss
-from lipsync_desktop.gui.widgets import (AUDIO_FILTER, VIDEO_FILTER, CompareView, DropZone,
-                                         FaceGallery, FrameView, choice_combo, icon_button)
+from lipsync_desktop.gui.widgets import (
+    AUDIO_FILTER,
+    VIDEO_FILTER,
+    CompareView,
+    DropZone,
+    FaceGallery,
+    FrameView,
+    choice_combo,
+    icon_button,
+)
 from lipsync_desktop.gui.workers import FaceScanWorker, WorkerThreads
-from lipsync_desktop.media.probe import MediaInfo
+from lipsync_desktop.media.probe import VideoFile
 from lipsync_desktop.outputs import default_output, is_write_protected
 from lipsync_desktop.paths import config_dir
-from lipsync_desktop.presets import (DEFAULT_PRESET_FOR_TIER, ExportPreset, all_presets,
-                                     delete_user_preset, get_preset, save_user_preset)
+from lipsync_desktop.presets import (
+    DEFAULT_PRESET_FOR_TIER,
+    ExportPreset,
+    all_presets,
+    delete_user_preset,
+    get_preset,
+    save_user_preset,
+)
 from lipsync_desktop.queue.store import JobQueue
 from lipsync_desktop.settings import Settings
 from lipsync_desktop.spec import JobSpec
@@ -114,7 +147,7 @@ class MainWindow(QMainWindow):
         self.setAcceptDrops(True)
         self.video_path: str | None = None
         self.audio_path: str | None = None
-        self.video_info: MediaInfo | None = None
+        self.video_info: VideoFile | None = None
         self.analysis = None
         self.auto_id: int | None = None
         self.current_job: int | None = None
@@ -473,6 +506,8 @@ class MainWindow(QMainWindow):
         rel = lead.first + int(present[len(present) // 2])
         boxes = {t.id: tuple(float(v) for v in t.boxes[rel - t.first])
                  for t in analysis.tracks if t.present(rel)}
+        if self.video_path is None or self.video_info is None:
+            return
         frame = read_frame_at(self.video_path, self.video_info.video, analysis.start + rel)
         self.frame_view.set_frame(frame, boxes)
         self.frame_view.set_selected(auto_id)
@@ -689,14 +724,14 @@ class MainWindow(QMainWindow):
     def show_result(self, job_id: int) -> None:
         """Fill the before/after view with a finished job's input and output."""
         from lipsync_desktop.media.frames import read_frame_at
-        from lipsync_desktop.media.probe import probe
+        from lipsync_desktop.media.probe import probe_video
 
         job = self.controller.queue.get(job_id)
         out = job.result.get("output")
         if job.status != "done" or not out or not Path(out).is_file():
             return
         try:
-            vin, vout = probe(job.spec.video).video, probe(out).video
+            vin, vout = probe_video(job.spec.video).video, probe_video(out).video
         except Exception as exc:  # noqa: BLE001 - a result we cannot read: say so
             self.status.setText(f"The result cannot be read for comparison: {exc}")
             return
@@ -747,7 +782,7 @@ class MainWindow(QMainWindow):
     def _player_pos(self, ms: int) -> None:
         if not self.scrub.isSliderDown():
             self.scrub.setValue(ms)
-        total = self.player.duration()
+        total = self.player.duration() if self.player is not None else 0
         self.play_time.setText(f"{ms // 60000}:{ms // 1000 % 60:02d} / "
                                f"{total // 60000}:{total // 1000 % 60:02d}")
 
@@ -765,7 +800,7 @@ class MainWindow(QMainWindow):
 
     def apply_theme(self) -> None:
         app = QApplication.instance()
-        if app is not None:
+        if isinstance(app, QApplication):
             app.setStyleSheet(theme_qss(self.prefs.theme))
 
     def _remember(self, path: str) -> None:

@@ -6,10 +6,21 @@ from __future__ import annotations
 from pathlib import Path
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import (QAbstractItemView, QApplication, QComboBox, QFileDialog,
-                               QHBoxLayout, QHeaderView, QStyle, QStyledItemDelegate,
-                               QStyleOptionProgressBar, QTableWidget, QTableWidgetItem,
-                               QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QApplication,
+    QComboBox,
+    QFileDialog,
+    QHBoxLayout,
+    QHeaderView,
+    QStyle,
+    QStyledItemDelegate,
+    QStyleOptionProgressBar,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
 
 from lipsync_desktop import choices
 from lipsync_desktop.gui.queue_controller import QueueController
@@ -105,7 +116,8 @@ class QueuePanel(QWidget):
 
     def selected_ids(self) -> list[int]:
         rows = sorted({i.row() for i in self.table.selectedIndexes()})
-        return [self.table.item(r, 0).data(Qt.ItemDataRole.UserRole) for r in rows]
+        items = [self.table.item(r, 0) for r in rows]
+        return [i.data(Qt.ItemDataRole.UserRole) for i in items if i is not None]
 
     def reload(self) -> None:
         """Rebuild the table from the database, keeping the selection."""

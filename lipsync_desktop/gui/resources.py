@@ -1,5 +1,5 @@
-"""The app's icon and themes, read from ``resources/`` (next to the package in a source
-checkout or a frozen build). Missing files fall back to Qt's defaults."""
+"""The app's icon and themes, read from ``resources/``. Missing files fall back to Qt's
+defaults."""
 
 from __future__ import annotations
 
@@ -12,11 +12,17 @@ from lipsync_desktop import choices
 
 
 def resources_dir() -> Path:
-    """``resources/`` of a source checkout, or of a PyInstaller bundle."""
+    """The icon and themes: inside a PyInstaller bundle, inside the installed package
+    (the wheel puts ``resources/`` at ``lipsync_desktop/resources/``), or at the top of a
+    source checkout."""
     bundle = getattr(sys, "_MEIPASS", None)
     if bundle:
         return Path(bundle) / "resources"
-    return Path(__file__).resolve().parents[2] / "resources"
+    package = Path(__file__).resolve().parents[1]
+    installed = package / "resources"
+    if (installed / "themes").is_dir():
+        return installed
+    return package.parent / "resources"
 
 
 def app_icon() -> QIcon:

@@ -3,13 +3,23 @@ the before/after comparison. They show data; they do not compute it."""
 
 from __future__ import annotations
 
-
 import numpy as np
 from PySide6.QtCore import QPoint, QRectF, QSize, Qt, Signal
 from PySide6.QtGui import QColor, QIcon, QImage, QMouseEvent, QPainter, QPen, QPixmap
-from PySide6.QtWidgets import (QComboBox, QFileDialog, QFrame, QHBoxLayout, QLabel, QListWidget,
-                               QListWidgetItem, QPushButton, QSizePolicy, QSlider, QVBoxLayout,
-                               QWidget)
+from PySide6.QtWidgets import (
+    QComboBox,
+    QFileDialog,
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QListWidget,
+    QListWidgetItem,
+    QPushButton,
+    QSizePolicy,
+    QSlider,
+    QVBoxLayout,
+    QWidget,
+)
 
 VIDEO_FILTER = "Video (*.mp4 *.mov *.mkv *.webm *.avi *.m4v *.mpg *.mpeg *.mts);;All files (*)"
 AUDIO_FILTER = ("Audio (*.wav *.mp3 *.flac *.m4a *.aac *.ogg *.opus *.aiff *.aif);;"
@@ -132,6 +142,8 @@ class FrameView(QLabel):
         self.update()
 
     def _geometry(self) -> tuple[float, float, float]:
+        if self._image is None:
+            return 1.0, 0.0, 0.0
         iw, ih = self._image.width(), self._image.height()
         k = min(self.width() / iw, self.height() / ih)
         return k, (self.width() - iw * k) / 2, (self.height() - ih * k) / 2

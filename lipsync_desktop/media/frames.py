@@ -7,10 +7,12 @@ that allow it (see ``yuv.can_stream_i420``), the clip's own YUV 4:2:0 bytes.
 
 from __future__ import annotations
 
+import io
 import queue
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
@@ -38,7 +40,7 @@ class ColorInfo:
     trc: str | None
 
     @classmethod
-    def of(cls, video: VideoInfo) -> "ColorInfo":
+    def of(cls, video: VideoInfo) -> ColorInfo:
         # untagged files: HD is BT.709 by convention, SD BT.601
         default = "bt709" if min(video.width, video.height) >= 720 else "smpte170m"
         return cls(video.colorspace or default, video.color_range, video.color_primaries,
@@ -128,11 +130,13 @@ class FrameReader:
         self._err = _Stderr(self._proc.stderr)
         self._err.start()
         self._frames: queue.Queue = queue.Queue(maxsize=PREFETCH)
+        self._thread: threading.Thread | None = None
 
     def _read_all(self, out: queue.Queue) -> None:
         """Reader thread: pull whole frames off the pipe (decoding overlaps our work)."""
         shape = self._shape
         stream = self._proc.stdout
+        assert isinstance(stream, io.BufferedReader | io.FileIO)  # a binary pipe
         n = 0
         try:
             while self.count is None or n < self.count:
@@ -156,6 +160,7 @@ class FrameReader:
     def __iter__(self) -> Iterator[np.ndarray]:
         frames = self._frames
         thread = threading.Thread(target=self._read_all, args=(frames,), daemon=True)
+        self._thread = thread
         thread.start()
         while True:
             frame = frames.get()
@@ -169,15 +174,19 @@ class FrameReader:
             raise MediaToolError(f"Decoding {self.video.codec} video failed: {tail(self._err.text)}")
 
     def close(self) -> None:
-        """Stop decoding; frees the reader thread if the consumer stopped early."""
+        """Stop decoding and join the reader threads (also when the consumer stopped early)."""
         _terminate(self._proc)
-        try:
-            while True:
-                self._frames.get_nowait()
-        except queue.Empty:
-            pass
+        deadline = time.monotonic() + 5
+        while self._thread is not None and self._thread.is_alive() and time.monotonic() < deadline:
+            try:  # make room so the reader can put its last frame and its end mark
+                self._frames.get(timeout=0.05)
+            except queue.Empty:
+                pass
+        if self._thread is not None:
+            self._thread.join(timeout=1)
+        self._err.join(timeout=2)
 
-    def __enter__(self) -> "FrameReader":
+    def __enter__(self) -> FrameReader:
         return self
 
     def __exit__(self, *exc) -> None:
@@ -286,7 +295,9 @@ class FrameWriter:
         self._shape = frame_shape(layout, width, height)
         self._proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
                                       stderr=subprocess.PIPE, **CHILD)
-        widen_pipe(self._proc.stdin)
+        assert self._proc.stdin is not None
+        self._stdin = self._proc.stdin
+        widen_pipe(self._stdin)
         self._err = _Stderr(self._proc.stderr)
         self._err.start()
         self._failure: BaseException | None = None
@@ -301,7 +312,7 @@ class FrameWriter:
                 frame = self._queue.get()
                 if frame is None:
                     break
-                self._proc.stdin.write(frame.data)
+                self._stdin.write(frame.data)
         except (BrokenPipeError, OSError, ValueError) as exc:
             self._failure = exc
             while self._queue.get() is not None:  # drain so producers never block
@@ -321,7 +332,7 @@ class FrameWriter:
         self._queue.put(None)
         self._thread.join()
         try:
-            self._proc.stdin.close()
+            self._stdin.close()
         except (BrokenPipeError, OSError):
             pass
         rc = self._proc.wait()

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, fields
 from fractions import Fraction
 from pathlib import Path
 
@@ -109,6 +109,39 @@ class MediaInfo:
         return ", ".join(parts)
 
 
+@dataclass
+class VideoFile(MediaInfo):
+    """Facts of a file that validation found to hold a usable video stream."""
+
+    video: VideoInfo
+
+
+@dataclass
+class AudioFile(MediaInfo):
+    """Facts of a file that validation found to hold a usable audio track."""
+
+    audio: AudioInfo
+
+
+def as_video_file(info: MediaInfo) -> VideoFile:
+    """``info`` with its video stream guaranteed (ValueError if it has none)."""
+    if info.video is None:
+        raise ValueError(f"{info.path} has no video stream")
+    return VideoFile(**{f.name: getattr(info, f.name) for f in fields(MediaInfo)})
+
+
+def as_audio_file(info: MediaInfo) -> AudioFile:
+    """``info`` with its audio track guaranteed (ValueError if it has none)."""
+    if info.audio is None:
+        raise ValueError(f"{info.path} has no audio track")
+    return AudioFile(**{f.name: getattr(info, f.name) for f in fields(MediaInfo)})
+
+
+def probe_video(path: str | Path) -> VideoFile:
+    """``probe`` for a file known to hold video (tools, tests); ValueError if it has none."""
+    return as_video_file(probe(path))
+
+
 def _codec_name(cc) -> str:
     """The codec's canonical name ("mp3", not the decoder's "mp3float")."""
     try:
@@ -188,14 +221,14 @@ def probe(path: str | Path) -> MediaInfo:
             )
         audio = None
         if astreams:
-            s = astreams[0]
-            cc = s.codec_context
+            a_stream = astreams[0]
+            acc = a_stream.codec_context
             audio = AudioInfo(
-                codec=_codec_name(cc),
-                sample_rate=cc.sample_rate or 0,
-                channels=cc.channels or 0,
-                bit_rate=cc.bit_rate or None,
-                duration_s=_stream_duration(s, container) or duration,
+                codec=_codec_name(acc),
+                sample_rate=acc.sample_rate or 0,
+                channels=acc.channels or 0,
+                bit_rate=acc.bit_rate or None,
+                duration_s=_stream_duration(a_stream, container) or duration,
             )
         if not duration:
             duration = max(video.duration_s if video else 0.0, audio.duration_s if audio else 0.0)

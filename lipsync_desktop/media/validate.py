@@ -7,7 +7,7 @@ from pathlib import Path
 import av
 
 from lipsync_desktop.errors import InputError
-from lipsync_desktop.media.probe import MediaInfo, probe
+from lipsync_desktop.media.probe import AudioFile, MediaInfo, VideoFile, as_audio_file, as_video_file, probe
 from lipsync_desktop.settings import Limits
 
 # first bytes of containers ffmpeg reads: a file that starts like one of these but does not
@@ -119,7 +119,7 @@ def _check_frame_size(info: MediaInfo, limits: Limits) -> None:
 
 
 def validate_video(path: str | Path, limits: Limits | None = None,
-                   start: float | None = None, end: float | None = None) -> MediaInfo:
+                   start: float | None = None, end: float | None = None) -> VideoFile:
     """Check that ``path`` is a readable video within limits; return its facts.
 
     With a trim range (``start``/``end`` seconds), the duration and file-size limits apply
@@ -159,10 +159,10 @@ def validate_video(path: str | Path, limits: Limits | None = None,
             "to the end. Was the download or copy cut short?",
             "corrupt",
         )
-    return info
+    return as_video_file(info)
 
 
-def validate_audio(path: str | Path, limits: Limits | None = None) -> MediaInfo:
+def validate_audio(path: str | Path, limits: Limits | None = None) -> AudioFile:
     """Check that ``path`` holds a decodable audio track within limits; return its facts."""
     limits = limits or Limits()
     path = Path(path)
@@ -181,4 +181,4 @@ def validate_audio(path: str | Path, limits: Limits | None = None) -> MediaInfo:
             f"The audio {path.name} is truncated or damaged: it cannot be decoded to the end.",
             "corrupt",
         )
-    return info
+    return as_audio_file(info)

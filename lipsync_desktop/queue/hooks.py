@@ -55,7 +55,7 @@ def after_job(payload: dict, command: str = "", webhook_url: str = "") -> list[s
         problems.append(run_command(command, payload))
     if webhook_url.strip():
         problems.append(post_webhook(webhook_url.strip(), payload))
-    problems = [p for p in problems if p]
-    for p in problems:
+    found = [p for p in problems if p]
+    for p in found:
         log.warning("job %s: %s", payload.get("id"), p)
-    return problems
+    return found

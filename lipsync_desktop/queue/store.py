@@ -6,10 +6,10 @@ import json
 import sqlite3
 import threading
 import time
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterator
 
 from lipsync_desktop import choices
 from lipsync_desktop.locks import ProcessLock
@@ -145,7 +145,7 @@ class JobQueue:
             pos = db.execute("SELECT COALESCE(MAX(position), 0) + 1 FROM jobs").fetchone()[0]
             cur = db.execute("INSERT INTO jobs (position, spec, created) VALUES (?, ?, ?)",
                              (pos, json.dumps(spec.to_json()), time.time()))
-            return int(cur.lastrowid)
+            return int(cur.lastrowid or 0)
 
     def update_spec(self, job_id: int, spec: JobSpec) -> None:
         """Change a job that is not running (apply a preset or an audio track to it)."""

@@ -16,7 +16,7 @@ import numpy as np
 
 from lipsync_desktop.faces.detect import FaceDetector
 from lipsync_desktop.media.frames import read_plan
-from lipsync_desktop.media.probe import probe
+from lipsync_desktop.media.probe import probe_video
 from lipsync_desktop.timeline import plan_segment
 
 
@@ -28,13 +28,13 @@ def _label(img: np.ndarray, text: str) -> np.ndarray:
 
 def build_grid(inp: str, outp: str, n: int = 8, sync_mode: str = "bounce",
                first: int = 0) -> np.ndarray:
-    vi, vo = probe(inp), probe(outp)
+    vi, vo = probe_video(inp), probe_video(outp)
     n_out = vo.video.frame_count
     plan = plan_segment(vi.video.frame_count, n_out / vi.video.fps, vi.video.fps, sync_mode)
     picks = np.linspace(first, n_out - 1, n).round().astype(int)
     before = dict(read_plan(inp, vi.video, [int(plan.source[min(i, plan.n_out - 1)]) for i in picks]))
     after_frames = {}
-    for k, (i, frame) in enumerate(read_plan(outp, vo.video, picks.tolist())):
+    for k, (_i, frame) in enumerate(read_plan(outp, vo.video, picks.tolist())):
         after_frames[k] = frame
     first_frame = next(iter(before.values()))
     with FaceDetector(landmarks=False) as det:

@@ -28,14 +28,13 @@ def main(argv: list[str] | None = None) -> int:
     if not os.environ.get("DISPLAY"):
         os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
-    from tests import media  # generated media helpers (ffmpeg + skimage astronaut)
-
     from PySide6.QtWidgets import QApplication
 
     from lipsync_desktop.gui.main_window import MainWindow
     from lipsync_desktop.gui.preferences import PreferencesDialog
     from lipsync_desktop.queue.store import JobQueue
     from lipsync_desktop.settings import Settings
+    from tests import media  # generated media helpers (ffmpeg + skimage astronaut)
 
     s = Settings.load()
     s.preferences.theme = a.theme
@@ -72,9 +71,11 @@ def main(argv: list[str] | None = None) -> int:
     shot(w, "2_loaded_faces")
     w.tier.setCurrentIndex(w.tier.findData("final"))
     w.run_current()
-    wait(lambda: w.controller.queue.get(w.current_job).stage in ("engine", "render"))
+    job_id = w.current_job
+    assert job_id is not None, "Run did not queue a job"
+    wait(lambda: w.controller.queue.get(job_id).stage in ("engine", "render"))
     shot(w, "3_running")
-    wait(lambda: w.controller.queue.get(w.current_job).status != "running")
+    wait(lambda: w.controller.queue.get(job_id).status != "running")
     wait(lambda: not w.controller.running_ids)
     shot(w, "4_done_compare")
     # a queue with mixed states

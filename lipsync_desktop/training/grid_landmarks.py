@@ -19,11 +19,11 @@ from lipsync_desktop.faces import mouth
 from lipsync_desktop.faces.detect import FaceDetector
 from lipsync_desktop.media.audio import ANALYSIS_RATE, decode_audio
 from lipsync_desktop.media.frames import FrameReader
-from lipsync_desktop.media.probe import probe
+from lipsync_desktop.media.probe import probe_video
 
 
 def measure_clip(path: Path, detector: FaceDetector) -> dict:
-    info = probe(path)
+    info = probe_video(path)
     opening, width, lips = [], [], []
     with FrameReader(str(path), info.video) as reader:
         for frame in reader:

@@ -152,6 +152,7 @@ def train(cache: Path, measure: str, out: Path) -> None:
               f"r unseen speakers {r_val:.3f}", flush=True)
         if best is None or r_val > best[0]:
             best = (r_val, name, model)
+    assert best is not None, "no model was trained"
     r_val, name, model = best
     meta = {"kind": name, "measure": measure, "layers": model["layers"],
             "context": list(af.CONTEXT),

@@ -34,7 +34,7 @@ class FrameShape:
     roll: np.ndarray
 
     @classmethod
-    def of_track(cls, track: FaceTrack, n_frames: int) -> "FrameShape":
+    def of_track(cls, track: FaceTrack, n_frames: int) -> FrameShape:
         lm = np.full((n_frames, 478, 2), np.nan, np.float32)
         if track.landmarks is not None:
             a, b = max(0, track.first), min(n_frames, track.last + 1)
@@ -85,7 +85,7 @@ def choose_bank_frames(shape: FrameShape, budget_bytes: int, width: int, height:
         return usable
     boxes = [lower_face_box(shape.landmarks[i], width, height) for i in usable[:: max(1, usable.size // 20)]]
     per_crop = np.mean([(b[2] - b[0]) * (b[3] - b[1]) * 3 for b in boxes])
-    cap = max(16, int(budget_bytes // max(per_crop, 1)))
+    cap = max(16, int(budget_bytes // max(float(per_crop), 1.0)))
     if usable.size <= cap:
         return usable
     pick = np.linspace(0, usable.size - 1, cap).round().astype(int)
@@ -97,7 +97,7 @@ def bank_from_patches(track: FaceTrack, shape: FrameShape) -> MouthBank:
     bank = MouthBank()
     for i in np.flatnonzero(shape.usable):
         patch = track.patch_at(int(i))
-        if patch is None:
+        if patch is None or patch.image is None:
             continue
         bank.frames.append(int(i))
         bank.crops.append(patch.image)

@@ -40,7 +40,7 @@ def region_mask(shape_hw: tuple[int, int], polygons: list[np.ndarray], feather_p
     h, w = shape_hw
     mask = np.zeros((h, w), np.uint8)
     hull = cv2.convexHull(np.concatenate(polygons).astype(np.float32)).astype(np.int32)
-    cv2.fillConvexPoly(mask, hull, 255)
+    cv2.fillConvexPoly(mask, hull, (255,))
     if cover is not None:
         mask &= cover
     # distance to the nearest outside pixel; nothing outside the region is ever touched
@@ -82,16 +82,16 @@ def colour_correction(dst: np.ndarray, src: np.ndarray, alpha: np.ndarray, lips:
 
 def _pyramid_blend(a: np.ndarray, b: np.ndarray, alpha: np.ndarray, levels: int) -> np.ndarray:
     """Multiband (Laplacian pyramid) blend of b over a with weights alpha."""
-    ga = [a.astype(np.float32)]
-    gb = [b.astype(np.float32)]
-    gm = [alpha.astype(np.float32)]
+    ga: list[np.ndarray] = [a.astype(np.float32)]
+    gb: list[np.ndarray] = [b.astype(np.float32)]
+    gm: list[np.ndarray] = [alpha.astype(np.float32)]
     for _ in range(levels):
         if min(ga[-1].shape[:2]) < 16:
             break
         ga.append(cv2.pyrDown(ga[-1]))
         gb.append(cv2.pyrDown(gb[-1]))
         gm.append(cv2.pyrDown(gm[-1]))
-    out = None
+    out: np.ndarray | None = None
     for i in range(len(ga) - 1, -1, -1):
         if i == len(ga) - 1:
             la, lb = ga[i], gb[i]
@@ -105,6 +105,7 @@ def _pyramid_blend(a: np.ndarray, b: np.ndarray, alpha: np.ndarray, levels: int)
             out = level
         else:
             out = cv2.pyrUp(out, dstsize=(level.shape[1], level.shape[0])) + level
+    assert out is not None
     return out
 
 
@@ -163,17 +164,18 @@ def blend(roi: np.ndarray, p: Placement, crop: np.ndarray, crop_offset: tuple[in
     ch, cw = crop.shape[:2]
     corners = apply_affine(mc, np.array([[0, 0], [cw - 1, 0], [cw - 1, ch - 1], [0, ch - 1]], float))
     cover = np.zeros((rh, rw), np.uint8)
-    cv2.fillConvexPoly(cover, np.round(corners).astype(np.int32), 255)
+    cv2.fillConvexPoly(cover, np.round(corners).astype(np.int32), (255,))
     alpha = region_mask((rh, rw), [p.dst_poly - [x0, y0], p.src_poly - [x0, y0]],
                         feather * p.iod, cover)
     alpha *= float(weight)
-    lips = np.zeros((rh, rw), np.uint8)
+    lips: np.ndarray = np.zeros((rh, rw), np.uint8)
     for line in p.lips:
-        cv2.fillPoly(lips, [np.round(line - [x0, y0]).astype(np.int32)], 255)
+        cv2.fillPoly(lips, [np.round(line - [x0, y0]).astype(np.int32)], (255,))
     grow = max(1, int(round(LIP_MARGIN * p.iod)))
     lips = cv2.dilate(lips, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * grow + 1,) * 2))
     corrected = warped.astype(np.float32) + colour_correction(roi, warped, alpha, lips, p.iod,
                                                               local=multiband)
+    out: np.ndarray
     if multiband:
         blended = _pyramid_blend(roi, corrected, alpha, 4)
         out = np.clip(blended + 0.5, 0, 255).astype(np.uint8)

@@ -3,14 +3,20 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import cv2
 import numpy as np
 
 from lipsync_desktop.engines.base import Engine, EngineContext
 from lipsync_desktop.engines.mouthbank.audio_model import load_model, mouth_targets
-from lipsync_desktop.engines.mouthbank.bank import (FrameShape, MouthBank, bank_from_patches,
-                                                    choose_bank_frames, collect_bank)
+from lipsync_desktop.engines.mouthbank.bank import (
+    FrameShape,
+    MouthBank,
+    bank_from_patches,
+    choose_bank_frames,
+    collect_bank,
+)
 from lipsync_desktop.engines.mouthbank.composite import composite, composite_i420
 from lipsync_desktop.engines.mouthbank.select import SelectionWeights, select_sources
 from lipsync_desktop.media.frames import ColorInfo
@@ -138,7 +144,7 @@ class MouthBankEngine(Engine):
         ok = ctx.driven & self.shape.usable[ctx.source_plan] & (self.path >= 0)
         self.weight = fade_weights(ok)
         chosen = bank_frames[self.path[self.path >= 0]] if bank_frames.size else bank_frames
-        self._stats = {
+        self._stats: dict[str, Any] = {
             "bank_frames": len(bank_frames),
             "bank_mb": round(self.bank.nbytes / 1024**2, 1),
             "speech_frames": int(targets.speech.sum()),
@@ -162,12 +168,15 @@ class MouthBankEngine(Engine):
             self._stats["unchanged"] += 1
             return frame
         self._stats["rendered"] += 1
-        args = (self.shape.landmarks[src_index], self.bank.crops[pos], self.bank.offsets[pos],
-                self.shape.landmarks[src_frame], weight, self.settings.multiband)
+        dst_lm, crop = self.shape.landmarks[src_index], self.bank.crops[pos]
+        offset, src_lm = self.bank.offsets[pos], self.shape.landmarks[src_frame]
+        multiband, interpolation = self.settings.multiband, self.settings.interpolation
         if self._converter is not None:
-            return composite_i420(frame, *self._size, self._converter, *args,
-                                  interpolation=self.settings.interpolation)
-        return composite(frame, *args, interpolation=self.settings.interpolation)
+            w, h = self._size
+            return composite_i420(frame, w, h, self._converter, dst_lm, crop, offset, src_lm,
+                                  weight, multiband, interpolation=interpolation)
+        return composite(frame, dst_lm, crop, offset, src_lm, weight, multiband,
+                         interpolation=interpolation)
 
     def patch_budget(self, tier: str) -> int:
         return TIER_SETTINGS[tier].bank_budget_bytes

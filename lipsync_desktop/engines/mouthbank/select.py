@@ -40,8 +40,9 @@ def select_sources(target: np.ndarray, source: np.ndarray, bank_frames: np.ndarr
     b_open, b_yaw = opening[bank_frames], yaw[bank_frames]
     b_pitch, b_roll = pitch[bank_frames], roll[bank_frames]
     spread = max(float(np.nanstd(b_open)), 1e-3)
-    use_width = target_width is not None and width is not None
-    if use_width:
+    b_width: np.ndarray | None = None
+    w_spread = 1.0
+    if target_width is not None and width is not None:
         b_width = width[bank_frames]
         w_spread = max(float(np.nanstd(b_width)), 1e-3)
     pos_of = {int(f): k for k, f in enumerate(bank_frames)}
@@ -59,7 +60,7 @@ def select_sources(target: np.ndarray, source: np.ndarray, bank_frames: np.ndarr
     def data_cost(o: int, cands: np.ndarray) -> np.ndarray:
         s = int(source[o])
         c = np.abs(b_open[cands] - target[o]) / spread
-        if use_width:
+        if b_width is not None and target_width is not None:
             c = c + w.width * np.abs(b_width[cands] - target_width[o]) / w_spread
         if not np.isnan(yaw[s]):
             pose = (np.abs(b_yaw[cands] - yaw[s]) + np.abs(b_pitch[cands] - pitch[s])
@@ -71,7 +72,7 @@ def select_sources(target: np.ndarray, source: np.ndarray, bank_frames: np.ndarr
     all_pos = np.arange(m)
     cand_list: list[np.ndarray] = []
     back: list[np.ndarray] = []
-    prev_cost = None
+    prev_cost: np.ndarray = np.zeros(0)
     prev_cands = None
     for o in range(n):
         base = data_cost(o, all_pos)
