@@ -208,6 +208,9 @@ def test_leftovers_of_a_killed_job_are_removed_at_the_next_start(tmp_path, face_
     proc = _cli("run", "--video", str(face_video), "--audio", str(long_speech), "-o", str(out),
                 "--engine", "passthrough", "--preset", "final", tmpdir=tmp)
     _wait_for_render(proc)
+    deadline = time.monotonic() + 60
+    while not any(".part-" in p.name for p in work.iterdir()) and time.monotonic() < deadline:
+        time.sleep(0.05)  # the encoder creates the partial file once it has a frame
     proc.kill()
     proc.wait(timeout=30)
     left = sorted(p.name for p in work.iterdir())
