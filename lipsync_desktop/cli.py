@@ -159,6 +159,10 @@ def _build_parser() -> argparse.ArgumentParser:
     exists.add_argument("--overwrite", dest="if_exists", action="store_const", const="force",
                         help="replace OUTPUT even if it is write-protected (same as --if-exists "
                              "force)")
+    run.add_argument("--debug-targets", metavar="PNG",
+                     help="also write a plot of the new audio, the mouth opening aimed for, "
+                          "the source mouths chosen and the opening measured back on the "
+                          "result, over time (and PNG's .json with the series; default: none)")
     run.add_argument("--json", action="store_true",
                      help="print the result as JSON on stdout (default: one line of text)")
     run.add_argument("-q", "--quiet", action="store_true",
@@ -241,7 +245,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
     spec = JobSpec(video=args.video, audio=args.audio, output=args.output, face=args.face,
                    tier=args.tier, engine=args.engine, preset=args.preset,
                    sync_mode=args.sync_mode, start=args.start, end=args.end,
-                   if_exists=args.if_exists)
+                   if_exists=args.if_exists, debug_targets=args.debug_targets)
     spec.validate()
     cancel = CancelToken()
     bar = None if args.quiet else TerminalProgress()

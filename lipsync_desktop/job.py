@@ -231,6 +231,9 @@ def run_job(spec: JobSpec, on_progress: ProgressCallback | None = None,
         cancel.check()
         commit_output(tmp_out, output, spec.if_exists)
         tmp_out = None
+        if spec.debug_targets and track is not None:
+            warnings += _target_plot(spec.debug_targets, engine, track, str(output), first,
+                                     plan.n_out, new_audio, video.fps, log)
         timings["total"] = time.monotonic() - t_job
         stats = engine.stats() if track is not None else {}
         log.info("engine stats: %s", json.dumps(stats))
@@ -262,6 +265,24 @@ def run_job(spec: JobSpec, on_progress: ProgressCallback | None = None,
             out_lock.release()
         inflight.__exit__(None, None, None)
         jlog.close()
+
+
+def _target_plot(path: str, engine, track, output: str, first: int, n_out: int,
+                 audio: np.ndarray, fps: float, log: logging.Logger) -> list[str]:
+    """Write the debug plot of targets against the result; a failure here only warns."""
+    from lipsync_desktop.tools import target_plot
+
+    try:
+        series = dict(engine.debug_series())
+        box = track.mean_box()
+        near = None if box is None else ((box[0] + box[2]) / 2, (box[1] + box[3]) / 2)
+        series["measured"] = target_plot.measure_openings(output, first, n_out, near)
+        written = target_plot.write(path, audio, ANALYSIS_RATE, fps, series)
+    except Exception as exc:  # noqa: BLE001 - the result is written; the plot is extra
+        log.warning("target plot failed: %s", exc)
+        return [f"The target plot could not be written: {exc}"]
+    log.info("target plot: %s", written)
+    return []
 
 
 def _output_audio(spec: JobSpec, vinfo: VideoFile, ainfo: AudioFile, preset: ExportPreset,

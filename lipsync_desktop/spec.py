@@ -66,6 +66,7 @@ class JobSpec:
     start: float | None = None
     end: float | None = None
     if_exists: str = choices.DEFAULT_OUTPUT_EXISTS  # a key of choices.OUTPUT_EXISTS
+    debug_targets: str | None = None  # write the target plot (PNG + JSON) here
     limits: Limits | None = None
 
     def to_json(self) -> dict:
@@ -106,7 +107,7 @@ class JobSpec:
         """The choices that change the result (for the cache): not the paths, what to do
         with an existing output, or the limits."""
         d = self.to_json()
-        for k in ("video", "audio", "output", "if_exists", "limits"):
+        for k in ("video", "audio", "output", "if_exists", "limits", "debug_targets"):
             d.pop(k)
         return d
 

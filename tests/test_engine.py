@@ -5,8 +5,9 @@ import pytest
 
 from lipsync_desktop.engines.mouthbank.audio_model import load_model, mouth_targets
 from lipsync_desktop.engines.mouthbank.composite import colour_correction, composite, fit_affine
-from lipsync_desktop.engines.mouthbank.engine import fade_weights, opening_targets, silence_runs
+from lipsync_desktop.engines.mouthbank.engine import fade_weights
 from lipsync_desktop.engines.mouthbank.select import SelectionWeights, select_sources
+from lipsync_desktop.engines.mouthbank.targets import opening_targets, silence_runs
 from lipsync_desktop.job import JobSpec, run_job
 from lipsync_desktop.media.audio import decode_audio
 from tests import media

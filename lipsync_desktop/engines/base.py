@@ -58,6 +58,11 @@ class Engine(ABC):
         engine (``FaceTrack.patches``); 0 when it needs none."""
         return 0
 
+    def debug_series(self) -> dict[str, np.ndarray]:
+        """Per output frame of the segment, for the target plot: ``target`` (the opening
+        aimed for), ``chosen`` (the source mouth's), ``speech`` and ``closed`` (0/1)."""
+        return {}
+
     def stats(self) -> dict:
         """Figures for the job log (how many frames were changed, fell back...)."""
         return {}

@@ -18,7 +18,7 @@ from lipsync_desktop.media.frames import FrameReader
 from lipsync_desktop.media.probe import VideoInfo
 from lipsync_desktop.progress import StageProgress
 
-MAX_YAW = 0.5  # about 45 degrees of head turn (see mouth.yaw_ratio)
+MAX_YAW = 0.75  # about 60 degrees of head turn (see mouth.yaw_ratio)
 
 
 @dataclass
