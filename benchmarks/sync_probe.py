@@ -71,7 +71,7 @@ def best_lag(a: np.ndarray, b: np.ndarray, span: int = 5) -> tuple[float, int]:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--work", type=Path, default=Path("/tmp/evalwork/dev-v2"))
-    ap.add_argument("--method", default="default", help="a key of targets.METHODS")
+    ap.add_argument("--method", default="phone", help="a key of targets.METHODS")
     ap.add_argument("--only", default="", help="comma-separated case names")
     ap.add_argument("--json", action="store_true", help="one JSON line per case")
     a = ap.parse_args()

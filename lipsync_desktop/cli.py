@@ -159,6 +159,18 @@ def _build_parser() -> argparse.ArgumentParser:
     exists.add_argument("--overwrite", dest="if_exists", action="store_const", const="force",
                         help="replace OUTPUT even if it is write-protected (same as --if-exists "
                              "force)")
+    script = run.add_mutually_exclusive_group()
+    script.add_argument("--transcript", metavar="TEXT",
+                        help="what the new audio says (optional): its phones are aligned to the "
+                             "audio and drive the mouth; a script that does not match the "
+                             "speech is ignored with a warning (default: none, the mouth "
+                             "follows the sounds it hears)")
+    script.add_argument("--transcript-file", type=Path, metavar="FILE",
+                        help="the same, read from a UTF-8 text file")
+    run.add_argument("--language", default="en", metavar="CODE",
+                     help="the transcript's language as an espeak-ng code: en, de, fr, es, it, "
+                          "ru, cmn, ja, ... (default: en; without a transcript no language "
+                          "setting is needed)")
     run.add_argument("--debug-targets", metavar="PNG",
                      help="also write a plot of the new audio, the mouth opening aimed for, "
                           "the source mouths chosen and the opening measured back on the "
@@ -239,13 +251,27 @@ def _in_worker(fn: Callable[[], T], cancel: CancelToken) -> tuple[T | None, Base
     return box.get("result"), box.get("error"), bool(interrupts.seen) or cancel.cancelled
 
 
+def _transcript(args: argparse.Namespace) -> str | None:
+    if args.transcript_file is None:
+        return args.transcript
+    try:
+        return args.transcript_file.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise InputError(f"The transcript file does not exist: {args.transcript_file}",
+                         "missing") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InputError(f"The transcript file cannot be read as UTF-8 text: "
+                         f"{args.transcript_file} ({exc})", "bad_transcript") from None
+
+
 def _cmd_run(args: argparse.Namespace) -> int:
     from lipsync_desktop.job import run_job
 
     spec = JobSpec(video=args.video, audio=args.audio, output=args.output, face=args.face,
                    tier=args.tier, engine=args.engine, preset=args.preset,
                    sync_mode=args.sync_mode, start=args.start, end=args.end,
-                   if_exists=args.if_exists, debug_targets=args.debug_targets)
+                   if_exists=args.if_exists, debug_targets=args.debug_targets,
+                   transcript=_transcript(args), language=args.language)
     spec.validate()
     cancel = CancelToken()
     bar = None if args.quiet else TerminalProgress()

@@ -205,8 +205,10 @@ def run_job(spec: JobSpec, on_progress: ProgressCallback | None = None,
                 audio=new_audio[: int(round(plan.audio_used_s * ANALYSIS_RATE))],
                 audio_rate=ANALYSIS_RATE, fps=video.fps, source_plan=plan.source,
                 driven=plan.driven, tier=spec.tier, progress=progress, log=log,
-                clip_audio=clip_audio, layout=layout)
+                clip_audio=clip_audio, layout=layout, transcript=spec.transcript,
+                language=spec.language)
             engine.prepare(ctx)
+            warnings += engine.warnings()
         timings["engine"] = time.monotonic() - t0
 
         # --- render, encode, mux -------------------------------------------------------

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import asdict, dataclass, field, fields
 
 from lipsync_desktop import choices
@@ -67,6 +68,8 @@ class JobSpec:
     end: float | None = None
     if_exists: str = choices.DEFAULT_OUTPUT_EXISTS  # a key of choices.OUTPUT_EXISTS
     debug_targets: str | None = None  # write the target plot (PNG + JSON) here
+    transcript: str | None = None  # what the new audio says (optional; aligns the phones)
+    language: str = "en"  # the transcript's language, an espeak-ng code (en, de, fr, ru, cmn...)
     limits: Limits | None = None
 
     def to_json(self) -> dict:
@@ -102,6 +105,9 @@ class JobSpec:
                                  f"{', '.join(choices.keys(table))}.", "bad_choice")
         if not str(self.output).strip():
             raise InputError("No output file was given.", "bad_output")
+        if not re.fullmatch(r"[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*", self.language or ""):
+            raise InputError(f"'{self.language}' is not a language code (en, de, fr, cmn, "
+                             "en-gb, ...).", "bad_language")
 
     def settings_key(self) -> dict:
         """The choices that change the result (for the cache): not the paths, what to do

@@ -3,48 +3,59 @@
 import numpy as np
 import pytest
 
-from lipsync_desktop.engines.mouthbank.audio_model import load_model, mouth_targets
 from lipsync_desktop.engines.mouthbank.composite import colour_correction, composite, fit_affine
 from lipsync_desktop.engines.mouthbank.engine import fade_weights
 from lipsync_desktop.engines.mouthbank.select import SelectionWeights, select_sources
-from lipsync_desktop.engines.mouthbank.targets import opening_targets, silence_runs
+from lipsync_desktop.engines.mouthbank.targets import compute, silence_runs
 from lipsync_desktop.job import JobSpec, run_job
 from lipsync_desktop.media.audio import decode_audio
 from tests import media
 
 
-def test_model_ships_with_attribution():
-    model = load_model()
-    assert "GRID" in model.meta["attribution"]
-    assert model.meta["r_unseen_speakers"] > 0.3
-
-
-def test_silence_gives_closed_targets_and_speech_moves(speech):
+def test_speech_and_pauses_of_the_new_audio(speech):
     audio = decode_audio(str(speech))
-    silent = np.zeros(16000 * 2, np.float32)
-    t_sil = mouth_targets(silent, 25, 50)
-    assert not t_sil.speech.any()
-    t = mouth_targets(audio, 25, 75)
-    # the generated "speech" pauses from 1.5 s to 2.0 s of every 2 s
-    assert t.speech[5:30].mean() > 0.6
-    assert t.speech[40:48].mean() < 0.2
     person = np.linspace(0.02, 0.4, 100)
-    target = opening_targets(t.score, t.speech, person)
-    closed = opening_targets(t_sil.score, t_sil.speech, person)
-    assert np.allclose(closed, closed[0]) and closed[0] < 0.05
-    assert target[40:48].max() < 0.07  # pause: closed
-    assert target[5:30].max() > 0.2 and target[5:30].std() > 0.03  # speech: opens and moves
+    plan = compute(audio, 25, 75, person, person)
+    # the generated "speech" pauses from 1.5 s to 2.0 s of every 2 s
+    assert plan.speech[5:30].mean() > 0.6
+    assert plan.speech[40:48].mean() < 0.2
+    assert plan.opening[40:48].max() < 0.03  # pause: closed
+    assert plan.opening[5:30].max() > 0.15 and plan.opening[5:30].std() > 0.02  # speech moves
+    silent = compute(np.zeros(16000 * 2, np.float32), 25, 50, person, person)
+    assert not silent.speech.any() and np.allclose(silent.opening, silent.opening[0])
 
 
-def test_short_pauses_rest_lighter_than_long_silences():
+def test_silence_runs():
     speech = np.array([1, 1, 0, 0, 1, 1] + [0] * 20 + [1] * 4, bool)
     assert list(silence_runs(speech[:8])) == [0, 0, 2, 2, 0, 0, 2, 2]
-    person = np.linspace(0.0, 0.4, 101)
-    score = np.ones(len(speech))
-    target = opening_targets(score, speech, person, fps=25.0)
-    # a 2-frame pause between words: lips together but not clamped; 0.8 s of silence: at rest
-    assert target[12:20].max() < 0.01
-    assert target[2:4].min() > 0.05
+    assert silence_runs(speech)[10] == 20
+
+
+def test_reshape_gives_the_mouth_the_wanted_opening(gen):
+    """Exact shapes: the chosen mouth is opened or closed to the target from its landmarks,
+    with pixels of the source frame only (measured back with the face mesh)."""
+    from lipsync_desktop.faces import mouth
+    from lipsync_desktop.faces.detect import FaceDetector
+
+    clip = media.face_clip(gen / "reshape_face.mp4", 0.2)
+    frame = media.decode_frames(clip)[0]
+    with FaceDetector() as det:
+        d = det.detect(frame)[0]
+        lm = det.landmarks(frame, d.box)
+
+        def measured(img):
+            found = det.detect(img)
+            return float(mouth.opening(det.landmarks(img, found[0].box)))
+
+        own = measured(frame)
+        crop, offset = frame, (0, 0)
+        wider = composite(frame, lm, crop, offset, lm, 1.0, True, target_open=own * 1.5)
+        shut = composite(frame, lm, crop, offset, lm, 1.0, True, target_open=0.0)
+        same = composite(frame, lm, crop, offset, lm, 1.0, True, target_open=own)
+        assert measured(wider) > own + 0.2 * own
+        assert measured(shut) < 0.5 * own
+        assert abs(measured(same) - own) < 0.15 * own + 0.005
+    assert np.abs(wider.astype(int) - frame.astype(int)).max() > 20  # it did change pixels
 
 
 def test_selection_follows_targets_and_prefers_runs():

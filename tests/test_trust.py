@@ -387,7 +387,7 @@ def test_every_run_option_has_help_with_its_default():
                           capture_output=True, text=True)
     text = " ".join(proc.stdout.split())
     assert "default: final" in text and "default: bounce" in text and "default: auto" in text
-    assert "--transcript" not in text  # it did nothing; the sync work brings a real one
+    assert "a script that does not match the speech is ignored" in text  # --transcript is real
     from lipsync_desktop.cli import _build_parser
 
     run = next(a for a in _build_parser()._subparsers._group_actions[0].choices.values()

@@ -35,6 +35,8 @@ class EngineContext:
     progress: StageProgress
     log: logging.Logger
     clip_audio: np.ndarray | None = None  # the clip's own audio over the segment, if any
+    transcript: str | None = None  # what the new audio says, when the user gave it
+    language: str = "en"  # the transcript's language (espeak-ng code)
     layout: str = RGB  # the frames ``render`` gets: RGB, or I420 if the engine supports it
 
 
@@ -62,6 +64,10 @@ class Engine(ABC):
         """Per output frame of the segment, for the target plot: ``target`` (the opening
         aimed for), ``chosen`` (the source mouth's), ``speech`` and ``closed`` (0/1)."""
         return {}
+
+    def warnings(self) -> list[str]:
+        """What the user should know about how the job went (shown with the result)."""
+        return []
 
     def stats(self) -> dict:
         """Figures for the job log (how many frames were changed, fell back...)."""

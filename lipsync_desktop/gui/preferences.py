@@ -47,20 +47,19 @@ def _folder_row(edit: QLineEdit, title: str, parent: QWidget) -> QHBoxLayout:
 
 def models_page_html() -> str:
     """What the Models page lists: every engine and the model files it ships."""
-    from lipsync_desktop.queue.cache import MODELS, file_digest
+    from lipsync_desktop.model_registry import inventory
 
     rows = []
     for e in choices.ENGINES:
         if not e.user_facing:
             continue
         rows.append(f"<h3>{e.label}</h3><p>{e.help}</p>")
-    files = sorted(p for p in MODELS.glob("*") if p.is_file())
-    if files:
-        rows.append("<p><b>Model files (shipped with the app, nothing to download):</b></p><ul>")
-        for p in files:
-            rows.append(f"<li>{p.name}: {p.stat().st_size / 1024:.0f} KB, sha256 "
-                        f"<code>{file_digest(p)[:16]}…</code></li>")
-        rows.append("</ul>")
+    rows.append("<p><b>Model files (installed with the app, nothing to download):</b></p><ul>")
+    for m, path, digest in inventory():
+        state = (f"{path.stat().st_size / 1024:.0f} KB, sha256 <code>{digest[:16]}…</code>"
+                 if path else "<b>missing: reinstall the app</b>")
+        rows.append(f"<li>{m.purpose} ({m.package}, {m.licence}): {state}</li>")
+    rows.append("</ul>")
     rows.append("<p>Optional engines and their downloads will be listed here.</p>")
     return "".join(rows)
 

@@ -3,7 +3,6 @@ settings that change the result (and the app and model versions)."""
 
 from __future__ import annotations
 
-import functools
 import hashlib
 import json
 import shutil
@@ -12,13 +11,13 @@ from pathlib import Path
 from lipsync_desktop import __version__
 from lipsync_desktop.errors import InputError
 from lipsync_desktop.leftovers import InFlight
+from lipsync_desktop.model_registry import models_digest
 from lipsync_desktop.outputs import check_existing, commit_output, lock_output
 from lipsync_desktop.progress import CancelToken
 from lipsync_desktop.queue.store import JobQueue
 from lipsync_desktop.spec import JobSpec
 
 CHUNK = 4 * 1024 * 1024
-MODELS = Path(__file__).resolve().parents[1] / "models"
 
 
 def _sha256(path: Path, cancel: CancelToken | None = None) -> str:
@@ -79,18 +78,6 @@ def find_reusable(queue: JobQueue, cache_key: str, exclude: int | None = None,
     return None
 
 
-@functools.lru_cache(maxsize=1)
-def _models_digest() -> str:
-    """One digest of the shipped model files (they do not change while the app runs)."""
-    h = hashlib.sha256()
-    for p in sorted(MODELS.glob("*")):
-        if p.is_file():
-            h.update(p.name.encode())
-            h.update(str(p.stat().st_size).encode())
-            h.update(file_digest(p).encode())
-    return h.hexdigest()
-
-
 def job_key(spec: JobSpec, queue: JobQueue | None = None,
             cancel: CancelToken | None = None) -> str:
     """The cache key of a job: same inputs (by content) and settings give the same key."""
@@ -100,7 +87,7 @@ def job_key(spec: JobSpec, queue: JobQueue | None = None,
         "settings": spec.settings_key(),
         "output_ext": Path(spec.output).suffix.lower(),
         "app": __version__,
-        "models": _models_digest(),
+        "models": models_digest(),
     }
     return hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()
 

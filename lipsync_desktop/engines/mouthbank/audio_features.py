@@ -1,4 +1,4 @@
-"""Speaker-independent audio features at video frame times (shared by training and use)."""
+"""Log-mel energies of the new audio and the level-free voice-activity test on them."""
 
 from __future__ import annotations
 
@@ -8,8 +8,6 @@ SAMPLE_RATE = 16000
 HOP = 160  # 10 ms
 N_FFT = 512
 N_MELS = 40
-# context read around each video frame, in 10 ms steps: 200 ms back, 120 ms ahead
-CONTEXT = tuple(range(-20, 13, 2))
 
 
 def _mel_filters(n_mels: int = N_MELS, fmin: float = 80.0, fmax: float = 7600.0) -> np.ndarray:
@@ -54,39 +52,9 @@ def speech_mask(feats: np.ndarray, floor_db: float = 35.0) -> np.ndarray:
     return e > threshold
 
 
-def normalise(feats: np.ndarray) -> np.ndarray:
-    """Per-utterance normalisation on the speech steps (channel, level and speaker effects)."""
-    mask = speech_mask(feats)
-    ref = feats[mask] if mask.sum() > 10 else feats
-    mean, std = ref.mean(axis=0), ref.std(axis=0) + 1e-3
-    out = (feats - mean) / std
-    # keep loudness relative to the loud parts, so silence stays recognisable
-    e = feats[:, -1]
-    out[:, -1] = (e - np.percentile(e, 95)) / 5.0
-    return out.astype(np.float32)
-
-
 def _frame_steps(fps: float, n_frames: int) -> np.ndarray:
     """The 10 ms step at each video frame's time."""
     return np.round(np.arange(n_frames) / fps * (SAMPLE_RATE / HOP)).astype(int)
-
-
-def frame_features(audio: np.ndarray, fps: float, n_frames: int,
-                   mel: np.ndarray | None = None) -> np.ndarray:
-    """(n_frames, len(CONTEXT) * (N_MELS + 1)) context-stacked features at each frame time.
-
-    ``mel``: ``log_mel(audio)`` when the caller already has it."""
-    feats = normalise(log_mel(audio) if mel is None else mel)
-    steps = len(feats)
-    at = _frame_steps(fps, n_frames)[:, None] + np.array(CONTEXT)[None, :]
-    stacked = feats[np.clip(at, 0, steps - 1)]  # (n_frames, context, dims)
-    # steps beyond the audio read as silence
-    outside = (at >= steps) | (at < 0)
-    if outside.any():
-        silence = np.zeros(feats.shape[1], np.float32)
-        silence[-1] = feats[:, -1].min()
-        stacked[outside] = silence
-    return stacked.reshape(n_frames, -1)
 
 
 def frame_speech(audio: np.ndarray, fps: float, n_frames: int,

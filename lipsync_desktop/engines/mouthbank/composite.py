@@ -119,6 +119,7 @@ class Placement:
     lips: tuple[np.ndarray, np.ndarray]  # both mouths' outer lip lines, destination frame
     iod: float  # the destination face's inter-ocular distance
     box: tuple[int, int, int, int]  # x0, y0, x1, y1: the work area
+    src_lm: np.ndarray  # every source landmark, mapped into the destination frame
 
 
 def place(lm_dst: np.ndarray, lm_src: np.ndarray, width: int, height: int, multiband: bool,
@@ -145,12 +146,82 @@ def place(lm_dst: np.ndarray, lm_src: np.ndarray, width: int, height: int, multi
         return None
     outer = list(mouth.LIPS_OUTER)
     lips = (lm_dst[outer, :2], apply_affine(m, lm_src[outer, :2]))
-    return Placement(m, dst_poly, src_poly, lips, iod, (int(x0), int(y0), int(x1), int(y1)))
+    return Placement(m, dst_poly, src_poly, lips, iod, (int(x0), int(y0), int(x1), int(y1)),
+                     apply_affine(m, lm_src[:, :2]))
+
+
+# how far a mouth may be opened beyond the source's own gap by stretching what is between its
+# lips (closing is never limited: the lower lip simply meets the upper one)
+MAX_STRETCH = 1.6
+MIN_EXTRA_OPEN = 0.015  # IOD units a closed source may still be parted by
+
+
+@dataclass
+class Reshape:
+    """A backward map that moves the lower lip and jaw along the face's vertical axis so the
+    inner-lip gap becomes the wanted opening, and the polygon the moved jaw covers."""
+
+    map_x: np.ndarray
+    map_y: np.ndarray
+    moved_poly: np.ndarray  # the source's lower-face outline after the move (work area)
+
+
+def reshape_map(p: Placement, shape_hw: tuple[int, int], origin: tuple[int, int],
+                target_open: float) -> Reshape | None:
+    """The map that gives the placed source mouth the inner-lip opening ``target_open``
+    (IOD units, as ``mouth.opening`` measures it); None when it already has it.
+
+    In the face's own frame (x along the eyes, y down, origin at the upper lip's inner
+    edge): above the inner upper lip nothing moves; between the lips the content is stretched
+    or squeezed linearly; the lower lip, chin and jaw move by the whole difference, less
+    towards the sides of the jaw; below the chin the move fades out. Every pixel comes from
+    the real source frame: nothing is painted."""
+    lm: np.ndarray = p.src_lm - np.asarray(origin, np.float64)
+    ex: np.ndarray = lm[mouth.EYE_OUTER[1]] - lm[mouth.EYE_OUTER[0]]
+    iod = float(np.linalg.norm(ex))
+    if iod < 1e-3:
+        return None
+    ex = ex / iod
+    ey = np.array([-ex[1], ex[0]])
+    eyes = (lm[mouth.EYE_OUTER[0]] + lm[mouth.EYE_OUTER[1]]) / 2
+    if float((lm[mouth.CHIN] - eyes) @ ey) < 0:
+        ey = -ey
+    o: np.ndarray = lm[13]
+    h_src = float(np.mean([(lm[b] - lm[a]) @ ey for a, b in mouth.INNER_PAIRS]))
+    h_src = max(h_src, 0.0)
+    h_tgt = max(0.0, float(target_open) * iod)
+    h_tgt = min(h_tgt, max(MAX_STRETCH * h_src, h_src + MIN_EXTRA_OPEN * iod))
+    delta = h_tgt - h_src
+    if abs(delta) < 0.3:
+        return None
+    h, w = shape_hw
+    xs, ys = np.meshgrid(np.arange(w, dtype=np.float32), np.arange(h, dtype=np.float32))
+    du, dv = xs - o[0], ys - o[1]
+    u = du * ex[0] + dv * ex[1]
+    v = du * ey[0] + dv * ey[1]
+    corners: np.ndarray = lm[list(mouth.MOUTH_CORNERS)]
+    u0 = float((corners.mean(axis=0) - o) @ ex)
+    half = max(float(np.linalg.norm(corners[1] - corners[0])) / 2, 1.0)
+    chin_v = float((lm[mouth.CHIN] - o) @ ey) + delta
+    ramp = np.clip(v / max(h_tgt, 1e-3), 0.0, 1.0) if h_tgt > 0 else (v > 0).astype(np.float32)
+    ramp = ramp * np.clip(1.0 - (v - chin_v) / (0.25 * iod), 0.0, 1.0)
+    lateral = np.clip(1.0 - ((u - u0) / (1.8 * half)) ** 2, 0.0, 1.0)
+    shift = (delta * ramp * lateral).astype(np.float32)
+    map_x = xs - shift * np.float32(ey[0])
+    map_y = ys - shift * np.float32(ey[1])
+    # the source's outline with the jaw moved, so the mask covers where the chin now is
+    poly: np.ndarray = p.src_poly - np.asarray(origin, np.float64)
+    pu = (poly - o) @ ex
+    pv = (poly - o) @ ey
+    moved = poly + (delta * (pv > 0) * np.clip(1.0 - ((pu - u0) / (1.8 * half)) ** 2, 0, 1)
+                    )[:, None] * ey[None, :]
+    return Reshape(map_x, map_y, moved)
 
 
 def blend(roi: np.ndarray, p: Placement, crop: np.ndarray, crop_offset: tuple[int, int],
           weight: float, multiband: bool, feather: float = 0.18,
-          interpolation: int = cv2.INTER_CUBIC) -> tuple[np.ndarray, np.ndarray]:
+          interpolation: int = cv2.INTER_CUBIC,
+          target_open: float | None = None) -> tuple[np.ndarray, np.ndarray]:
     """The work area ``roi`` (RGB, at ``p.box``) with the source lower face blended in, and
     the blend weights (0 where the pixels are returned unchanged). ``multiband`` (the final
     tier) also takes the local colour correction; otherwise one mean shift is used."""
@@ -160,13 +231,27 @@ def blend(roi: np.ndarray, p: Placement, crop: np.ndarray, crop_offset: tuple[in
     ox, oy = crop_offset
     mc = p.m.copy()
     mc[:, 2] = p.m[:, :2] @ np.array([ox, oy]) + p.m[:, 2] - np.array([x0, y0])
-    warped = cv2.warpAffine(crop, mc, (rw, rh), flags=interpolation, borderMode=cv2.BORDER_REFLECT)
     ch, cw = crop.shape[:2]
     corners = apply_affine(mc, np.array([[0, 0], [cw - 1, 0], [cw - 1, ch - 1], [0, ch - 1]], float))
-    cover = np.zeros((rh, rw), np.uint8)
+    cover: np.ndarray = np.zeros((rh, rw), np.uint8)
     cv2.fillConvexPoly(cover, np.round(corners).astype(np.int32), (255,))
-    alpha = region_mask((rh, rw), [p.dst_poly - [x0, y0], p.src_poly - [x0, y0]],
-                        feather * p.iod, cover)
+    polygons = [p.dst_poly - [x0, y0], p.src_poly - [x0, y0]]
+    shape = reshape_map(p, (rh, rw), (x0, y0), target_open) if target_open is not None else None
+    if shape is None:
+        warped = cv2.warpAffine(crop, mc, (rw, rh), flags=interpolation,
+                                borderMode=cv2.BORDER_REFLECT)
+    else:
+        # one resampling, straight from the crop: the reshape's backward map, then the
+        # inverse of the alignment (two resamplings in a row would soften the lips)
+        inv = cv2.invertAffineTransform(mc)
+        src_x = inv[0, 0] * shape.map_x + inv[0, 1] * shape.map_y + inv[0, 2]
+        src_y = inv[1, 0] * shape.map_x + inv[1, 1] * shape.map_y + inv[1, 2]
+        warped = cv2.remap(crop, src_x.astype(np.float32), src_y.astype(np.float32),
+                           interpolation, borderMode=cv2.BORDER_REFLECT)
+        cover = cv2.remap(cover, shape.map_x, shape.map_y, cv2.INTER_NEAREST,
+                          borderMode=cv2.BORDER_CONSTANT, borderValue=(0,))
+        polygons.append(shape.moved_poly)
+    alpha = region_mask((rh, rw), polygons, feather * p.iod, cover)
     alpha *= float(weight)
     lips: np.ndarray = np.zeros((rh, rw), np.uint8)
     for line in p.lips:
@@ -190,7 +275,7 @@ def blend(roi: np.ndarray, p: Placement, crop: np.ndarray, crop_offset: tuple[in
 
 def composite(frame: np.ndarray, lm_dst: np.ndarray, crop: np.ndarray, crop_offset: tuple[int, int],
               lm_src: np.ndarray, weight: float, multiband: bool, feather: float = 0.18,
-              interpolation: int = cv2.INTER_CUBIC) -> np.ndarray:
+              interpolation: int = cv2.INTER_CUBIC, target_open: float | None = None) -> np.ndarray:
     """Return RGB ``frame`` with the lower face from ``crop`` (a crop of another frame of
     the same face whose full-frame landmarks are ``lm_src``) aligned onto ``lm_dst``."""
     h, w = frame.shape[:2]
@@ -199,7 +284,7 @@ def composite(frame: np.ndarray, lm_dst: np.ndarray, crop: np.ndarray, crop_offs
         return frame
     x0, y0, x1, y1 = p.box
     region, _ = blend(frame[y0:y1, x0:x1], p, crop, crop_offset, weight, multiband, feather,
-                      interpolation)
+                      interpolation, target_open)
     out = frame.copy()
     out[y0:y1, x0:x1] = region
     return out
@@ -208,7 +293,8 @@ def composite(frame: np.ndarray, lm_dst: np.ndarray, crop: np.ndarray, crop_offs
 def composite_i420(frame: np.ndarray, width: int, height: int, converter: Converter,
                    lm_dst: np.ndarray, crop: np.ndarray, crop_offset: tuple[int, int],
                    lm_src: np.ndarray, weight: float, multiband: bool, feather: float = 0.18,
-                   interpolation: int = cv2.INTER_CUBIC) -> np.ndarray:
+                   interpolation: int = cv2.INTER_CUBIC,
+                   target_open: float | None = None) -> np.ndarray:
     """``composite`` for an I420 frame: only the work area goes to RGB and back, and only
     the samples under the mask change (chroma where any of its four pixels is under it);
     every other byte is returned as it came."""
@@ -220,7 +306,8 @@ def composite_i420(frame: np.ndarray, width: int, height: int, converter: Conver
     y, u, v = planes(out, width, height)
     cy, cx = slice(y0 // 2, y1 // 2), slice(x0 // 2, x1 // 2)
     roi = converter.to_rgb(y[y0:y1, x0:x1], u[cy, cx], v[cy, cx])
-    region, alpha = blend(roi, p, crop, crop_offset, weight, multiband, feather, interpolation)
+    region, alpha = blend(roi, p, crop, crop_offset, weight, multiband, feather, interpolation,
+                          target_open)
     ny, nu, nv = converter.to_yuv(region)
     luma = alpha > 0.0
     y[y0:y1, x0:x1][luma] = ny[luma]

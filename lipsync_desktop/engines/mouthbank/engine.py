@@ -64,11 +64,16 @@ class MouthBankEngine(Engine):
         self.shape = FrameShape.of_track(ctx.track, ctx.segment_frames)
         usable = self.shape.usable
         plan = compute(ctx.audio, ctx.fps, n_out, self.shape.opening[usable],
-                       self.shape.width[usable])
+                       self.shape.width[usable], ctx.transcript, ctx.language)
         self.plan = plan
+        self._warnings = []
+        if plan.curves.note:
+            self._warnings.append(plan.curves.note + "; the mouth follows the audio alone.")
+            ctx.log.warning(self._warnings[-1])
         self.target, self.target_width = plan.opening, plan.width
-        ctx.log.info("mouthbank: tier %s; targets from phones and F1 (lead %.1f frames), "
-                     "%d of %d frames speech, %d closed", ctx.tier, LEAD_FRAMES,
+        ctx.log.info("mouthbank: tier %s; targets from the %s's phones and F1 (lead %.1f "
+                     "frames), %d of %d frames speech, %d closed", ctx.tier,
+                     "script" if plan.curves.source == "script" else "audio", LEAD_FRAMES,
                      int(plan.speech.sum()), n_out, int(plan.closed.sum()))
         if ctx.track.patches:  # the faces pass kept the pixels: no second decode
             self.bank: MouthBank = bank_from_patches(ctx.track, self.shape)
@@ -91,6 +96,7 @@ class MouthBankEngine(Engine):
             "bank_frames": len(bank_frames),
             "bank_mb": round(self.bank.nbytes / 1024**2, 1),
             "speech_frames": int(self.plan.speech.sum()),
+            "targets_from": self.plan.curves.source,
             "switches": int(np.sum(np.diff(chosen) != np.diff(ctx.source_plan[self.path >= 0])))
             if chosen.size > 1 else 0,
             "mean_target_error": float(np.nanmean(np.abs(
@@ -107,22 +113,29 @@ class MouthBankEngine(Engine):
             self._stats["unchanged"] += 1
             return frame
         src_frame = self.bank.frames[pos]
-        if src_frame == src_index:  # its own mouth already fits: leave the pixels alone
+        if src_frame == src_index and abs(self.shape.opening[src_index] - self.target[out_index]) \
+                < 0.005:  # its own mouth already fits: leave the pixels alone
             self._stats["unchanged"] += 1
             return frame
         self._stats["rendered"] += 1
         dst_lm, crop = self.shape.landmarks[src_index], self.bank.crops[pos]
         offset, src_lm = self.bank.offsets[pos], self.shape.landmarks[src_frame]
         multiband, interpolation = self.settings.multiband, self.settings.interpolation
+        # the chosen mouth, reshaped to the opening due on this frame (exact closures)
+        target = float(self.target[out_index])
         if self._converter is not None:
             w, h = self._size
             return composite_i420(frame, w, h, self._converter, dst_lm, crop, offset, src_lm,
-                                  weight, multiband, interpolation=interpolation)
+                                  weight, multiband, interpolation=interpolation,
+                                  target_open=target)
         return composite(frame, dst_lm, crop, offset, src_lm, weight, multiband,
-                         interpolation=interpolation)
+                         interpolation=interpolation, target_open=target)
 
     def patch_budget(self, tier: str) -> int:
         return TIER_SETTINGS[tier].bank_budget_bytes
+
+    def warnings(self) -> list[str]:
+        return list(getattr(self, "_warnings", []))
 
     def debug_series(self) -> dict[str, np.ndarray]:
         frames = np.array(self.bank.frames, int)

@@ -4,7 +4,7 @@ The engine uses ``compute``: phones recognised in the new audio give each frame 
 openness, rounding and closure (``phones.py``); the first formant of voiced speech scales
 the openness (``formants.py``); a voice-activity test rests the lips in pauses. The curve
 is then placed in the person's own range of openings, with closures (P/B/M) exactly closed.
-``METHODS`` holds the variants ``benchmarks/sync_probe.py`` compares against real mouths."""
+``METHODS`` holds what ``benchmarks/sync_probe.py`` compares against real mouths."""
 
 from __future__ import annotations
 
@@ -14,37 +14,6 @@ from dataclasses import dataclass
 import numpy as np
 
 from lipsync_desktop.engines.mouthbank import audio_features as af
-from lipsync_desktop.engines.mouthbank.audio_model import load_model, mouth_targets
-
-MODEL_LEAD_FRAMES = 3.0  # the log-mel model's lead (tuned on the old 4 dev cases)
-SMOOTHING = np.array([0.25, 0.75, 1.0, 0.75, 0.25]) / 3.0  # a 5-tap Hann window
-LONG_SILENCE_S = 0.4  # pauses shorter than this keep the lips lightly together, not clamped
-# speech is spread over the person's openings from this quantile up. The clip's frames
-# include its pauses (a talking head pauses in roughly a quarter of them), so speech starts
-# above the closed end. On the dev set: 0.08 -> 0.25 took r from 0.478 to 0.500 and
-# sharpness from 0.847 to 0.877. (Taking only the frames where the clip's own audio has
-# speech, with 0.08, scored lower: r 0.460.)
-SPEECH_LO = 0.25
-
-
-def _quantile_map(score: np.ndarray, speech: np.ndarray, person: np.ndarray, lo: float, hi: float,
-                  rest: float | np.ndarray) -> np.ndarray:
-    """Spread speech frames over the person's own values (``lo``..``hi`` quantiles) by the
-    rank of their score; silent frames get the ``rest`` quantile (a number or one per frame)."""
-    ref = np.sort(person[~np.isnan(person)])
-    if ref.size == 0:
-        return np.zeros_like(score)
-
-    def q(p):
-        return np.interp(p, np.linspace(0, 1, ref.size), ref)
-
-    out = np.broadcast_to(q(rest), score.shape).astype(np.float32)
-    idx = np.flatnonzero(speech)
-    if idx.size:
-        ranks = np.argsort(np.argsort(score[idx], kind="stable"), kind="stable")
-        out[idx] = q(lo + (hi - lo) * ranks / max(idx.size - 1, 1))
-    # centred smoothing (lips are slow articulators: little above 6-8 Hz); it adds no lag
-    return np.convolve(np.pad(out, 2, mode="edge"), SMOOTHING, mode="valid").astype(np.float32)
 
 
 def silence_runs(speech: np.ndarray) -> np.ndarray:
@@ -60,36 +29,6 @@ def silence_runs(speech: np.ndarray) -> np.ndarray:
     return out
 
 
-def opening_targets(score: np.ndarray, speech: np.ndarray, person_open: np.ndarray,
-                    fps: float = 25.0, lo: float = SPEECH_LO) -> np.ndarray:
-    """Openings in the person's own range, spread by rank in speech over the ``lo``..98%
-    quantiles; closed at rest in silences, lips lightly together (the 20% quantile) in
-    short pauses between words."""
-    long_silence = silence_runs(speech) >= LONG_SILENCE_S * fps
-    rest = np.where(long_silence, 0.02, 0.2)
-    return _quantile_map(score, speech, person_open, lo, 0.98, rest)
-
-
-def width_targets(score: np.ndarray, speech: np.ndarray, person_width: np.ndarray) -> np.ndarray:
-    """Mouth widths in the person's own range: relaxed on silence, rounded..spread in speech."""
-    return _quantile_map(score, speech, person_width, 0.05, 0.95, 0.5)
-
-
-
-
-def model_targets(audio: np.ndarray, fps: float, n_frames: int,
-                  person_open: np.ndarray) -> np.ndarray:
-    """Opening targets from the GRID-trained log-mel model (the engine before phones),
-    kept for comparison in the probe."""
-    t = mouth_targets(audio, fps, n_frames, MODEL_LEAD_FRAMES, load_model())
-    return opening_targets(t.score, t.speech, person_open, fps)
-
-
-METHODS: dict[str, Callable[[np.ndarray, float, int, np.ndarray], np.ndarray]] = {
-    "model": model_targets,
-}
-
-
 # --- phones and formants (what the engine uses) -------------------------------------
 
 # the mouth leads the sound it makes. Calibrated with benchmarks/sync_probe.py on the dev
@@ -101,6 +40,10 @@ F1_WEIGHT = 0.6  # how much the first formant scales the phone's openness (0.4-1
 PAUSE_S = 0.3  # pauses the voice-activity test hears this long rest the lips, whatever
                # the phone recogniser made of the noise in them
 CLOSED_Q, OPEN_Q = 0.02, 0.97  # the person's closed and wide-open openings (quantiles)
+# speech this open (percentile of the utterance's openness) shows the widest (80 with
+# OPEN_Q 0.99: judge r_wmean 0.234 -> 0.177, sharpness 0.876 -> 0.912)
+TOP_PCT = 95
+SPEECH_Q = 0.02  # speech that is not a closure starts from here (0.10: r_wmean 0.234 -> 0.212)
 
 
 @dataclass
@@ -111,6 +54,8 @@ class SpeechCurves:
     rounding: np.ndarray  # -1 spread .. +1 rounded
     closure: np.ndarray  # 0..1: the share of the frame the lips are together (P/B/M)
     speech: np.ndarray  # bool: speech is heard
+    source: str = "audio"  # "script": phones aligned from the user's text; "audio": recognised
+    note: str = ""  # why a script was not used, when one was given
 
 
 @dataclass
@@ -168,9 +113,37 @@ def f1_scale(audio: np.ndarray, fps: float, n_frames: int, voicing_min: float = 
     return out
 
 
-def speech_curves(audio: np.ndarray, fps: float, n_frames: int) -> SpeechCurves:
+# a script's mouth curve must agree this well (Pearson r) with the one recognised from the
+# audio alone, else it is taken not to match the speech: on the JFK sample the right text
+# gave 0.88, its first five words only 0.41, a German translation 0.56
+SCRIPT_AGREEMENT = 0.6
+
+
+def _script_phones(audio: np.ndarray, transcript: str, language: str, fps: float, n: int,
+                   recognised: list) -> tuple[list | None, str]:
+    """The script's aligned phones, or None and the reason it is not used."""
+    from lipsync_desktop.engines.mouthbank import align
+    from lipsync_desktop.engines.mouthbank import phones as ph
+
+    try:
+        aligned = align.align(audio, transcript, language)
+    except align.AlignmentFailed as exc:
+        return None, f"The script could not be aligned to the audio ({exc})"
+    a = gaussian_smooth(ph.frame_shapes(aligned, fps, n)[0], SIGMA_FRAMES)
+    b = gaussian_smooth(ph.frame_shapes(recognised, fps, n)[0], SIGMA_FRAMES)
+    r = float(np.corrcoef(a, b)[0, 1]) if a.std() > 1e-6 and b.std() > 1e-6 else 0.0
+    if r < SCRIPT_AGREEMENT:
+        return None, (f"The script does not seem to match the speech (agreement {r:.2f}, "
+                      f"needs {SCRIPT_AGREEMENT})")
+    return aligned, ""
+
+
+def speech_curves(audio: np.ndarray, fps: float, n_frames: int, transcript: str | None = None,
+                  language: str = "en") -> SpeechCurves:
     """Openness, rounding, closure and speech per frame of ``audio`` (16 kHz mono), with
-    the mouth leading the sound by ``LEAD_FRAMES``."""
+    the mouth leading the sound by ``LEAD_FRAMES``. With a ``transcript`` (the text that is
+    spoken, in ``language``), its aligned phones drive the mouth when they match the speech;
+    otherwise the recognised ones do, and ``note`` says why."""
     from lipsync_desktop.engines.mouthbank import phones as ph
 
     if n_frames <= 0:
@@ -181,7 +154,13 @@ def speech_curves(audio: np.ndarray, fps: float, n_frames: int) -> SpeechCurves:
         return SpeechCurves(zeros, zeros.copy(), zeros.copy(), np.zeros(n_frames, bool))
     extra = int(np.ceil(LEAD_FRAMES)) + 2  # frames past the end, so the lead has data
     n = n_frames + extra
-    opening, rounding, closure, _ = ph.frame_shapes(ph.recognise(audio), fps, n)
+    found = ph.recognise(audio)
+    source, note = "audio", ""
+    if transcript and transcript.strip():
+        scripted, note = _script_phones(audio, transcript, language, fps, n, found)
+        if scripted is not None:
+            found, source = scripted, "script"
+    opening, rounding, closure, _ = ph.frame_shapes(found, fps, n)
     opening = opening * (1.0 - F1_WEIGHT + F1_WEIGHT * f1_scale(audio, fps, n))
     speech = af.frame_speech(audio, fps, n)
     pause = silence_runs(speech) >= PAUSE_S * fps
@@ -193,7 +172,8 @@ def speech_curves(audio: np.ndarray, fps: float, n_frames: int) -> SpeechCurves:
         return gaussian_smooth(lead(x, LEAD_FRAMES), sigma)[:n_frames]
 
     return SpeechCurves(shaped(opening), shaped(rounding), lead(closure, LEAD_FRAMES)[:n_frames],
-                        lead(speech.astype(np.float32), LEAD_FRAMES)[:n_frames] > 0.5)
+                        lead(speech.astype(np.float32), LEAD_FRAMES)[:n_frames] > 0.5,
+                        source, note)
 
 
 def _quantiles(values: np.ndarray):
@@ -212,11 +192,11 @@ def place(curves: SpeechCurves, person_open: np.ndarray, person_width: np.ndarra
     if q_open is None:
         zeros = np.zeros(n, np.float32)
         return MouthPlan(zeros, zeros.copy(), curves.speech, closed, curves)
-    lo, hi = q_open(CLOSED_Q), q_open(OPEN_Q)
+    lo, floor, hi = q_open(CLOSED_Q), q_open(SPEECH_Q), q_open(OPEN_Q)
     in_speech = curves.openness[curves.speech]
-    top = max(float(np.percentile(in_speech, 95)), 0.5) if in_speech.size else 1.0
-    opening = lo + (hi - lo) * np.clip(curves.openness / top, 0.0, 1.0)
-    opening[closed] = lo  # the lips meet on the frame a closure is due
+    top = max(float(np.percentile(in_speech, TOP_PCT)), 0.5) if in_speech.size else 1.0
+    opening = floor + (hi - floor) * np.clip(curves.openness / top, 0.0, 1.0)
+    opening[closed] = lo  # the lips meet on the frame a closure is due, and rest in pauses
     if q_width is None:
         width = np.zeros(n, np.float32)
     else:
@@ -227,10 +207,12 @@ def place(curves: SpeechCurves, person_open: np.ndarray, person_width: np.ndarra
 
 
 def compute(audio: np.ndarray, fps: float, n_frames: int, person_open: np.ndarray,
-            person_width: np.ndarray) -> MouthPlan:
+            person_width: np.ndarray, transcript: str | None = None,
+            language: str = "en") -> MouthPlan:
     """Mouth targets for ``n_frames`` frames of ``audio`` (16 kHz mono) in the person's
-    range (their measured openings and widths)."""
-    return place(speech_curves(audio, fps, n_frames), person_open, person_width)
+    range (their measured openings and widths), from its ``transcript`` when given."""
+    return place(speech_curves(audio, fps, n_frames, transcript, language), person_open,
+                 person_width)
 
 
 def phone_targets(audio: np.ndarray, fps: float, n_frames: int,
@@ -239,4 +221,6 @@ def phone_targets(audio: np.ndarray, fps: float, n_frames: int,
     return compute(audio, fps, n_frames, person_open, person_open).opening
 
 
-METHODS["phone"] = phone_targets
+METHODS: dict[str, Callable[[np.ndarray, float, int, np.ndarray], np.ndarray]] = {
+    "phone": phone_targets,
+}
