@@ -307,3 +307,15 @@ def test_app_from_the_terminal_is_quiet_and_closes_on_ctrl_c(tmp_path):
     assert proc.returncode == 0, err
     assert err.strip() == "", err
     assert not lock.exists()  # the queue runner let go of the queue
+
+
+def test_script_box_reaches_the_job(window, clip, speech):
+    window.set_video(str(clip))
+    window.set_audio(str(speech))
+    assert window.build_spec().transcript is None
+    window.script.setPlainText("  papa bought a map  ")
+    window.language.setText("de")
+    spec = window.build_spec()
+    assert spec.transcript == "papa bought a map" and spec.language == "de"
+    # the script belongs to the audio, which every clip queued from here shares
+    assert window.build_spec(video=str(clip), output="x.mp4").transcript == "papa bought a map"

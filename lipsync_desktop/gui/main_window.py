@@ -234,6 +234,20 @@ class MainWindow(QMainWindow):
         self.b_output = icon_button("Browse…", "Choose the output file", self._choose_output)
         orow.addWidget(self.b_output)
         form.addRow("Output", orow)
+        srow = QHBoxLayout()
+        self.script = QPlainTextEdit()
+        self.script.setPlaceholderText("Optional: the words the new audio says. Their sounds "
+                                       "are aligned to the audio; a script that does not "
+                                       "match is ignored (the log says so).")
+        self.script.setFixedHeight(52)
+        self.script.setToolTip("What the new audio says (optional)")
+        self.language = QLineEdit("en")
+        self.language.setFixedWidth(52)
+        self.language.setToolTip("The script's language: en, de, fr, es, it, ru, cmn, ja, ... "
+                                 "(other languages than English need the 'scripts' extra)")
+        srow.addWidget(self.script, 1)
+        srow.addWidget(self.language)
+        form.addRow("Script", srow)
 
         self.run_button = icon_button("Run  (Ctrl+R)", "Re-animate the selected face with the new "
                                       "audio", self.run_current, "primary")
@@ -605,7 +619,9 @@ class MainWindow(QMainWindow):
                        tier=self.tier.currentData(), preset=self.preset.currentData(),
                        sync_mode=self.sync.currentData(),
                        start=start if video is None else None,
-                       end=end if video is None else None, if_exists="refuse")
+                       end=end if video is None else None, if_exists="refuse",
+                       transcript=self.script.toPlainText().strip() or None,  # of the audio
+                       language=self.language.text().strip() or "en")
 
     # --- running ----------------------------------------------------------------------
 
