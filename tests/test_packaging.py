@@ -41,3 +41,38 @@ def test_installed_layout_finds_the_themes(tmp_path, monkeypatch):
     assert resources.resources_dir() == fake_pkg / "resources"
     (fake_pkg / "resources" / "themes" / "dark.qss").write_text("/* installed copy */")
     assert resources.theme_qss("dark") == "/* installed copy */"
+
+
+def test_pyinstaller_spec_names_what_exists():
+    """Every data file, package and entry script the bundle spec relies on is there."""
+    import importlib.util
+    import re
+
+    spec = (ROOT / "pyinstaller.spec").read_text(encoding="utf-8")
+    for script in re.findall(r'"installers" / "([\w.]+\.py)"', spec):
+        assert (ROOT / "installers" / script).is_file(), script
+    assert (ROOT / "resources" / "themes").is_dir() and (ROOT / "resources" / "icon.svg").is_file()
+    for package in re.findall(r'collect_data_files\("([\w]+)"', spec):
+        if package == "espeakng_loader":
+            continue  # optional extra
+        assert importlib.util.find_spec(package) is not None, package
+    for hidden in re.findall(r'"(lipsync_desktop\.[\w.]+)"', spec):
+        assert importlib.util.find_spec(hidden) is not None, hidden
+    import mediapipe  # noqa: F401 - the face models the spec collects
+
+    root = Path(importlib.util.find_spec("pocketsphinx").submodule_search_locations[0])
+    assert (root / "model" / "en-us" / "en-us" / "mdef").is_file()
+    for part in ("linux/lipsync-desktop.desktop", "linux/control", "windows/lipsync-desktop.iss",
+                 "macos/build_dmg.sh", "macos/Info.plist", "collect_licenses.py"):
+        assert (ROOT / "installers" / part).is_file(), part
+
+
+def test_licence_notices_are_gathered(tmp_path):
+    proc = subprocess.run([sys.executable, str(ROOT / "installers" / "collect_licenses.py"),
+                           str(tmp_path / "lic")], capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    notice = (tmp_path / "lic" / "NOTICE.txt").read_text()
+    for name in ("mediapipe", "pocketsphinx", "PySide6-Essentials", "imageio-ffmpeg"):
+        assert name in notice
+    qt = (tmp_path / "lic" / "PySide6-Essentials" / "LGPL-3.txt").read_text()
+    assert "LESSER GENERAL PUBLIC LICENSE" in qt or "LGPL-3.0" in qt  # Qt's licence ships
