@@ -69,6 +69,10 @@ def best_lag(a: np.ndarray, b: np.ndarray, span: int = 5) -> tuple[float, int]:
 
 
 def main() -> None:
+    from lipsync_desktop.native_log import route_native_stderr
+    from lipsync_desktop.paths import log_dir
+
+    route_native_stderr(log_dir())  # the face models' native chatter to native.log
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--work", type=Path, default=Path("/tmp/evalwork/dev-v2"))
     ap.add_argument("--method", default="phone", help="a key of targets.METHODS")

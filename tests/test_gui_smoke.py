@@ -319,3 +319,18 @@ def test_script_box_reaches_the_job(window, clip, speech):
     assert spec.transcript == "papa bought a map" and spec.language == "de"
     # the script belongs to the audio, which every clip queued from here shares
     assert window.build_spec(video=str(clip), output="x.mp4").transcript == "papa bought a map"
+
+
+def test_result_warnings_show_in_the_window(qtbot, window, clip, speech, tmp_path):
+    """A script that does not match the speech: the job still runs, and the window says the
+    mouth followed the audio alone (in the status line and the log)."""
+    _load(qtbot, window, clip, speech)
+    window.tier.setCurrentIndex(window.tier.findData("draft"))
+    window.script.setPlainText("the quick brown fox jumps over the lazy dog by the river bank")
+    window.output.setText(str(tmp_path / "scripted.mp4"))
+    window.run_current()
+    job = _wait_state(qtbot, window, window.current_job, ("done", "failed"))
+    assert job.status == "done", job.message
+    assert any("script" in w for w in job.result["warnings"])
+    assert "Note:" in window.status.text() and "audio alone" in window.status.text()
+    assert "warning:" in window.log_view.toPlainText()

@@ -724,9 +724,12 @@ class MainWindow(QMainWindow):
         if job_id == self.current_job:
             if state == "done":
                 self.progress.setValue(1000)
+                warned = "".join(f"\nNote: {w}" for w in job.result.get("warnings") or [])
                 self.status.setText(f"Done in {time.monotonic() - self._job_started:.1f} s: "
                                     f"{job.result.get('output')}" +
-                                    (f"\n{message}" if message else ""))
+                                    (f"\n{message}" if message else "") + warned)
+                for w in job.result.get("warnings") or []:
+                    self.log_view.appendPlainText(f"[job {job_id}] warning: {w}")
                 self.show_result(job_id)
                 self._output_touched = False
                 self._suggest_output()  # the next run gets a new name

@@ -59,6 +59,10 @@ def build_grid(inp: str, outp: str, n: int = 8, sync_mode: str = "bounce",
 
 
 def main() -> int:
+    from lipsync_desktop.native_log import route_native_stderr
+    from lipsync_desktop.paths import log_dir
+
+    route_native_stderr(log_dir())  # the face models' native chatter to native.log
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("input")
     p.add_argument("output")

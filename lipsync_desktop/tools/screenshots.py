@@ -18,6 +18,10 @@ from pathlib import Path
 
 
 def main(argv: list[str] | None = None) -> int:
+    from lipsync_desktop.native_log import route_native_stderr
+    from lipsync_desktop.paths import log_dir
+
+    route_native_stderr(log_dir())  # the face models' native chatter to native.log
     p = argparse.ArgumentParser()
     p.add_argument("out", type=Path)
     p.add_argument("--theme", default="light")
