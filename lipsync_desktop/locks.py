@@ -91,10 +91,6 @@ class ProcessLock:
         self.what = what
         self._fd: int | None = None
 
-    @property
-    def held(self) -> bool:
-        return self._fd is not None
-
     def holder(self) -> Holder:
         return read_holder(self.path)
 
@@ -141,21 +137,3 @@ class ProcessLock:
 
     def __exit__(self, *exc: object) -> None:
         self.release()
-
-
-def is_free(path: str | Path) -> bool:
-    """True when no live process holds the lock file ``path`` (or it does not exist)."""
-    probe = ProcessLock(path)
-    if not Path(path).exists():
-        return True
-    try:
-        fd = os.open(probe.path, os.O_RDWR)
-    except OSError:
-        return not Path(path).exists()
-    try:
-        if _try_lock(fd):
-            _unlock(fd)
-            return True
-        return False
-    finally:
-        os.close(fd)

@@ -48,7 +48,7 @@ def test_closure_phones_close_the_lips_on_their_frame():
               ph.Phone("P", 0.7, 0.78), ph.Phone("AE", 0.78, 1.0), ph.Phone("B", 1.0, 1.06),
               ph.Phone("IY", 1.06, 1.3), ph.Phone("SIL", 1.3, 1.6)]
     n = 40
-    opening, rounding, closure, _ = ph.frame_shapes(phones, FPS, n + 4)
+    opening, rounding, closure = ph.frame_shapes(phones, FPS, n + 4)
     speech = np.zeros(n + 4, bool)
     speech[10:33] = True
     curves = tg.SpeechCurves(tg.gaussian_smooth(tg.lead(opening, tg.LEAD_FRAMES), tg.SIGMA_FRAMES)[:n],

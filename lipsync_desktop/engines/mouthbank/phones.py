@@ -121,14 +121,26 @@ def recognise(audio: np.ndarray) -> list[Phone]:
     return phones
 
 
-def frame_shapes(phones: list[Phone], fps: float, n_frames: int) -> tuple[np.ndarray, ...]:
-    """Per video frame: opening (0..1), rounding (-1..1), closure (0..1: the share of the
-    frame the lips are together) and voicing of a phone (0..1: the share in speech)."""
+def to_frames(steps: np.ndarray, fps: float, n_frames: int, step_s: float = STEP_S) -> np.ndarray:
+    """Average 10 ms steps (NaN ignored) into video frames; NaN where a frame has none."""
+    t = (np.arange(len(steps)) + 0.5) * step_s
+    frame = np.minimum((t * fps).astype(int), max(n_frames - 1, 0))
+    ok = ~np.isnan(steps)
+    total = np.bincount(frame[ok], weights=steps[ok], minlength=n_frames)[:n_frames]
+    count = np.bincount(frame[ok], minlength=n_frames)[:n_frames]
+    out = np.full(n_frames, np.nan, np.float32)
+    out[count > 0] = total[count > 0] / count[count > 0]
+    return out
+
+
+def frame_shapes(phones: list[Phone], fps: float, n_frames: int,
+                 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per video frame: opening (0..1), rounding (-1..1) and closure (0..1: the share of the
+    frame the lips are together)."""
     steps = max(1, int(np.ceil(n_frames / fps / STEP_S)))
     opening = np.zeros(steps, np.float32)
     rounding = np.zeros(steps, np.float32)
     closed = np.zeros(steps, np.float32)
-    speech = np.zeros(steps, np.float32)
     for p in phones:
         a, b = int(round(p.start_s / STEP_S)), int(round(p.end_s / STEP_S))
         a, b = max(0, a), min(steps, max(b, a + 1))
@@ -138,14 +150,8 @@ def frame_shapes(phones: list[Phone], fps: float, n_frames: int) -> tuple[np.nda
         opening[a:b] = s.opening
         rounding[a:b] = s.rounding
         closed[a:b] = 1.0 if s.closed else 0.0
-        speech[a:b] = 0.0 if p.label in ("SIL", "+NSN+", "+SPN+", "+BREATH+", "+NOISE+") \
-            else 1.0
-    # average the 10 ms steps that fall inside each video frame
-    t = (np.arange(steps) + 0.5) * STEP_S
-    frame = np.minimum((t * fps).astype(int), n_frames - 1)
-    counts = np.maximum(np.bincount(frame, minlength=n_frames), 1)
 
-    def per_frame(x: np.ndarray) -> np.ndarray:
-        return (np.bincount(frame, weights=x, minlength=n_frames) / counts).astype(np.float32)
+    def per_frame(x: np.ndarray) -> np.ndarray:  # a frame no step falls in reads 0
+        return np.nan_to_num(to_frames(x, fps, n_frames), nan=0.0)
 
-    return per_frame(opening), per_frame(rounding), per_frame(closed), per_frame(speech)
+    return per_frame(opening), per_frame(rounding), per_frame(closed)

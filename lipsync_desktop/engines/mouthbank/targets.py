@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from lipsync_desktop.engines.mouthbank import audio_features as af
+from lipsync_desktop.engines.mouthbank import phones as ph
 
 
 def silence_runs(speech: np.ndarray) -> np.ndarray:
@@ -39,14 +40,16 @@ SIGMA_FRAMES = 1.5  # lips are slow articulators: Gaussian smoothing, no lag
 F1_WEIGHT = 0.6  # how much the first formant scales the phone's openness (0.4-1.0: +-0.01)
 PAUSE_S = 0.3  # pauses the voice-activity test hears this long rest the lips, whatever
                # the phone recogniser made of the noise in them
-CLOSED_Q, OPEN_Q = 0.02, 0.97  # the person's closed and wide-open openings (quantiles)
+# the person's closed and wide-open openings (quantiles). Speech that is not a closure
+# starts from the closed one too (starting it from the 10% quantile: judge r_wmean
+# 0.234 -> 0.212)
+CLOSED_Q, OPEN_Q = 0.02, 0.97
 # speech this open (percentile of the utterance's openness) shows the widest (80 with
 # OPEN_Q 0.99: judge r_wmean 0.234 -> 0.177, sharpness 0.876 -> 0.912)
 TOP_PCT = 95
 # the widest vowels open this much past the widest mouth the clip shows (judge, 25 cases:
 # 0: r_wmean 0.229, sharpness 0.887; 0.2: 0.236, 0.894; 0.4: 0.226, 0.904, jitter 1.20)
 OPEN_BEYOND = 0.4
-SPEECH_Q = 0.02  # speech that is not a closure starts from here (0.10: r_wmean 0.234 -> 0.212)
 
 
 @dataclass
@@ -88,25 +91,13 @@ def lead(x: np.ndarray, frames: float) -> np.ndarray:
     return np.interp(np.arange(n) + frames, np.arange(n), x).astype(np.float32)
 
 
-def to_frames(steps: np.ndarray, fps: float, n_frames: int, step_s: float = 0.01) -> np.ndarray:
-    """Average 10 ms steps (NaN ignored) into video frames; NaN where a frame has none."""
-    t = (np.arange(len(steps)) + 0.5) * step_s
-    frame = np.minimum((t * fps).astype(int), max(n_frames - 1, 0))
-    ok = ~np.isnan(steps)
-    total = np.bincount(frame[ok], weights=steps[ok], minlength=n_frames)[:n_frames]
-    count = np.bincount(frame[ok], minlength=n_frames)[:n_frames]
-    out = np.full(n_frames, np.nan, np.float32)
-    out[count > 0] = total[count > 0] / count[count > 0]
-    return out
-
-
 def f1_scale(audio: np.ndarray, fps: float, n_frames: int, voicing_min: float = 0.35) -> np.ndarray:
     """Per frame: the first formant of voiced speech relative to this speaker's (about 0 for
     the lowest tenth, 1 for the highest, 0.5 at the median); 0.5 where nothing is voiced."""
     from lipsync_desktop.engines.mouthbank.formants import f1_track
 
     f1, voicing = f1_track(audio, af.SAMPLE_RATE)
-    per = to_frames(np.where(voicing >= voicing_min, f1, np.nan), fps, n_frames)
+    per = ph.to_frames(np.where(voicing >= voicing_min, f1, np.nan), fps, n_frames)
     out = np.full(n_frames, 0.5, np.float32)
     ok = ~np.isnan(per)
     if ok.sum() > 2:
@@ -126,8 +117,6 @@ def _script_phones(audio: np.ndarray, transcript: str, language: str, fps: float
                    recognised: list) -> tuple[list | None, str]:
     """The script's aligned phones, or None and the reason it is not used."""
     from lipsync_desktop.engines.mouthbank import align
-    from lipsync_desktop.engines.mouthbank import phones as ph
-
     try:
         aligned = align.align(audio, transcript, language)
     except align.AlignmentFailed as exc:
@@ -147,8 +136,6 @@ def speech_curves(audio: np.ndarray, fps: float, n_frames: int, transcript: str 
     the mouth leading the sound by ``LEAD_FRAMES``. With a ``transcript`` (the text that is
     spoken, in ``language``), its aligned phones drive the mouth when they match the speech;
     otherwise the recognised ones do, and ``note`` says why."""
-    from lipsync_desktop.engines.mouthbank import phones as ph
-
     if n_frames <= 0:
         empty = np.zeros(0, np.float32)
         return SpeechCurves(empty, empty, empty, np.zeros(0, bool))
@@ -163,7 +150,7 @@ def speech_curves(audio: np.ndarray, fps: float, n_frames: int, transcript: str 
         scripted, note = _script_phones(audio, transcript, language, fps, n, found)
         if scripted is not None:
             found, source = scripted, "script"
-    opening, rounding, closure, _ = ph.frame_shapes(found, fps, n)
+    opening, rounding, closure = ph.frame_shapes(found, fps, n)
     opening = opening * (1.0 - F1_WEIGHT + F1_WEIGHT * f1_scale(audio, fps, n))
     speech = af.frame_speech(audio, fps, n)
     pause = silence_runs(speech) >= PAUSE_S * fps
@@ -195,11 +182,11 @@ def place(curves: SpeechCurves, person_open: np.ndarray, person_width: np.ndarra
     if q_open is None:
         zeros = np.zeros(n, np.float32)
         return MouthPlan(zeros, zeros.copy(), curves.speech, closed, curves)
-    lo, floor, hi = q_open(CLOSED_Q), q_open(SPEECH_Q), q_open(OPEN_Q)
+    lo, hi = q_open(CLOSED_Q), q_open(OPEN_Q)
     hi = hi + OPEN_BEYOND * (hi - lo)
     in_speech = curves.openness[curves.speech]
     top = max(float(np.percentile(in_speech, TOP_PCT)), 0.5) if in_speech.size else 1.0
-    opening = floor + (hi - floor) * np.clip(curves.openness / top, 0.0, 1.0)
+    opening = lo + (hi - lo) * np.clip(curves.openness / top, 0.0, 1.0)
     opening[closed] = lo  # the lips meet on the frame a closure is due, and rest in pauses
     if q_width is None:
         width = np.zeros(n, np.float32)
