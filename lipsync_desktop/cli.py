@@ -21,7 +21,7 @@ from lipsync_desktop.errors import (
     JobCancelled,
     LipsyncError,
 )
-from lipsync_desktop.progress import CancelToken, ProgressEvent
+from lipsync_desktop.progress import CancelToken, ProgressCallback, ProgressEvent
 from lipsync_desktop.spec import JobSpec, check_seconds, parse_face
 
 T = TypeVar("T")
@@ -251,6 +251,23 @@ def _in_worker(fn: Callable[[], T], cancel: CancelToken) -> tuple[T | None, Base
     return box.get("result"), box.get("error"), bool(interrupts.seen) or cancel.cancelled
 
 
+def _with_progress(work: Callable[[ProgressCallback | None, CancelToken], T],
+                   quiet: bool) -> tuple[T, bool]:
+    """Run ``work(progress, cancel)`` cancellable by signals, with a progress bar unless
+    ``quiet``. Returns its result and whether an interrupt came (after it was done); raises
+    its error, or JobCancelled when it was cancelled."""
+    cancel = CancelToken()
+    bar = None if quiet else TerminalProgress()
+    result, error, interrupted = _in_worker(lambda: work(bar, cancel), cancel)
+    if bar:
+        bar.done()
+    if error is not None:
+        raise error
+    if result is None:
+        raise JobCancelled()
+    return result, interrupted
+
+
 def _transcript(args: argparse.Namespace) -> str | None:
     if args.transcript_file is None:
         return args.transcript
@@ -273,15 +290,8 @@ def _cmd_run(args: argparse.Namespace) -> int:
                    if_exists=args.if_exists, debug_targets=args.debug_targets,
                    transcript=_transcript(args), language=args.language)
     spec.validate()
-    cancel = CancelToken()
-    bar = None if args.quiet else TerminalProgress()
-    result, error, interrupted = _in_worker(lambda: run_job(spec, bar, cancel), cancel)
-    if bar:
-        bar.done()
-    if error is not None:
-        raise error
-    if result is None:
-        raise JobCancelled()
+    result, interrupted = _with_progress(lambda bar, cancel: run_job(spec, bar, cancel),
+                                         args.quiet)
     for w in result.warnings:
         _say(f"warning: {w}", sys.stderr)
     if args.json:
@@ -298,18 +308,9 @@ def _cmd_run(args: argparse.Namespace) -> int:
 def _cmd_faces(args: argparse.Namespace) -> int:
     from lipsync_desktop.job import find_faces
 
-    cancel = CancelToken()
-    bar = None if args.quiet else TerminalProgress()
-    found, error, _ = _in_worker(
-        lambda: find_faces(args.video, args.start, args.end, on_progress=bar, cancel=cancel),
-        cancel)
-    if bar:
-        bar.done()
-    if error is not None:
-        raise error
-    if found is None:
-        raise JobCancelled()
-    _, analysis, auto = found
+    (_, analysis, auto), _ = _with_progress(
+        lambda bar, cancel: find_faces(args.video, args.start, args.end, on_progress=bar,
+                                       cancel=cancel), args.quiet)
     out = analysis.to_json()
     out["auto"] = auto
     if args.thumbnails:
