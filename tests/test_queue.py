@@ -10,7 +10,7 @@ import pytest
 
 from lipsync_desktop.progress import CancelToken
 from lipsync_desktop.queue import hooks
-from lipsync_desktop.queue.cache import file_digest, job_key
+from lipsync_desktop.queue.cache import file_digest, file_identity, job_key
 from lipsync_desktop.queue.execute import execute
 from lipsync_desktop.queue.store import JobQueue
 from lipsync_desktop.settings import Preferences, Settings
@@ -108,6 +108,8 @@ def test_same_job_again_returns_the_earlier_result(tmp_path, face_video, short_s
     assert done2.result["cached_from"] == done1.id and "reused" in done2.message
     assert not events  # nothing ran again
     assert Path(second.output).read_bytes() == Path(first.output).read_bytes()
+    # the copy's identity is hashed while copying: it is the file now in place
+    assert done2.result["identity"] == file_identity(second.output)
     # a different setting is new work
     q.add(JobSpec(str(face_video), str(short_speech), str(tmp_path / "third.mp4"),
                   engine="passthrough", tier="final"))

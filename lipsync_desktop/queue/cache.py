@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import shutil
 from pathlib import Path
 
 from lipsync_desktop import __version__
@@ -92,12 +91,16 @@ def job_key(spec: JobSpec, queue: JobQueue | None = None,
     return hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()
 
 
-def copy_result(source: str | Path, target: str | Path, if_exists: str, job_id: str) -> None:
+def copy_result(source: str | Path, target: str | Path, if_exists: str, job_id: str,
+                cancel: CancelToken | None = None) -> dict | None:
     """Copy an earlier result to ``target`` the way a job writes: under the target's lock,
-    through a temporary file renamed into place with the job's if-exists rule."""
+    through a temporary file renamed into place with the job's if-exists rule.
+
+    Returns the copy's identity (``file_identity``), hashed from the bytes as they are
+    copied; None when ``target`` already is ``source``."""
     source, target = Path(source), Path(target)
     if source.resolve() == target.resolve():
-        return
+        return None
     if not target.parent.is_dir():
         raise InputError(f"The output folder does not exist: {target.parent}", "bad_output")
     check_existing(target, if_exists)
@@ -105,8 +108,16 @@ def copy_result(source: str | Path, target: str | Path, if_exists: str, job_id: 
         inflight.add_file(lock.path)
         tmp = target.with_name(f".{target.stem}.part-{job_id}{target.suffix}")
         inflight.add_file(tmp)
+        h = hashlib.sha256()
         try:
-            shutil.copyfile(source, tmp)
+            with open(source, "rb") as src, open(tmp, "wb") as dst:
+                while chunk := src.read(CHUNK):
+                    h.update(chunk)
+                    dst.write(chunk)
+                    if cancel is not None:
+                        cancel.check()
             commit_output(tmp, target, if_exists)
         finally:
             tmp.unlink(missing_ok=True)
+    st = target.stat()
+    return {"size": st.st_size, "mtime_ns": st.st_mtime_ns, "sha256": h.hexdigest()}

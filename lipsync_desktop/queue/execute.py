@@ -58,9 +58,10 @@ def execute(queue: JobQueue, job: QueuedJob, on_progress: ProgressCallback | Non
         if earlier is not None:
             source = earlier.result["output"]
             target = output_path(spec)[1]
-            copy_result(source, target, spec.if_exists, f"q{job.id}")
+            identity = copy_result(source, target, spec.if_exists, f"q{job.id}", cancel) \
+                or file_identity(target, cancel)
             result = dict(earlier.result, output=str(target), cached_from=earlier.id,
-                          identity=file_identity(target, cancel))
+                          identity=identity)
             queue.finish(job.id, "done", f"Same inputs and settings as job {earlier.id}: "
                          "its result was reused instead of running again.", result,
                          earlier.log_path)
