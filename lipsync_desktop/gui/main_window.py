@@ -155,6 +155,7 @@ class MainWindow(QMainWindow):
         self._threads = WorkerThreads(self)
         self._output_touched = False
         self._job_started = 0.0
+        self._quit_now = False  # Ctrl+C in the terminal: close without asking
         self._stage = ""
 
         self.controller = QueueController(queue or JobQueue(), self.prefs, self)
@@ -895,7 +896,7 @@ class MainWindow(QMainWindow):
         self._threads.stop()
 
     def closeEvent(self, ev) -> None:  # noqa: N802
-        if self.controller.running_ids and not getattr(self, "_quit_now", False):
+        if self.controller.running_ids and not self._quit_now:
             answer = QMessageBox.question(
                 self, "Jobs are running",
                 f"{len(self.controller.running_ids)} job(s) are running. Quit anyway? They stop "
