@@ -19,7 +19,7 @@ COMMON = Path("/usr/share/common-licenses")  # Debian's copies of the full texts
 SPDX = {"LGPL-3": "LGPL-3.0-only", "GPL-3": "GPL-3.0-only", "Apache-2.0": "Apache-2.0"}
 
 BUNDLED = {  # distribution: what it is in the app
-    "mediapipe": "face detection and face mesh models and runtime (Apache-2.0)",
+    "onnxruntime": "runs the face models (MIT)",
     "pocketsphinx": "phone recognition, alignment; en-us models and CMUdict (BSD-style)",
     "PySide6-Essentials": "Qt 6 for Python: the window (LGPL-3.0; Qt libraries dynamically linked)",
     "PySide6-Addons": "Qt Multimedia: the preview player (LGPL-3.0)",
@@ -28,12 +28,11 @@ BUNDLED = {  # distribution: what it is in the app
                       "with x264/x265; its source: https://ffmpeg.org)",
     "av": "PyAV: probing through FFmpeg's libraries (BSD; FFmpeg LGPL/GPL)",
     "numpy": "numerics (BSD-3-Clause)",
-    "opencv-contrib-python": "image warps and blends (Apache-2.0)",
+    "opencv-python-headless": "image warps and blends (Apache-2.0)",
     "platformdirs": "per-user folders (MIT)",
-    "protobuf": "mediapipe's graph format (BSD-3-Clause)",
-    "absl-py": "mediapipe dependency (Apache-2.0)",
-    "flatbuffers": "mediapipe dependency (Apache-2.0)",
-    "attrs": "mediapipe dependency (MIT)",
+    "protobuf": "onnxruntime dependency (BSD-3-Clause)",
+    "flatbuffers": "onnxruntime dependency (Apache-2.0)",
+    "packaging": "onnxruntime dependency (Apache-2.0 or BSD-2-Clause)",
     "espeakng-loader": "optional: espeak-ng library and voice data for scripts in other "
                        "languages (espeak-ng: GPL-3.0)",
 }
@@ -67,6 +66,13 @@ def main(out: Path) -> int:
                 (target / f"{text}.txt").write_text(
                     f"{dist} is distributed under {text}: https://spdx.org/licenses/"
                     f"{SPDX[text]}.html\n", encoding="utf-8")
+    models = Path(__file__).resolve().parents[1] / "lipsync_desktop" / "models"
+    target = out / "mediapipe-face-models"
+    target.mkdir(exist_ok=True)
+    for name in ("LICENSE", "NOTICE.md"):
+        shutil.copyfile(models / name, target / name)
+    lines.append("mediapipe 0.10.21 face models (face detection, attention face mesh), converted to "
+                 "ONNX: Copyright The MediaPipe Authors, Apache-2.0")
     lines += ["", "Lipsync Desktop itself: proprietary. No model shipped with it was trained on",
               "footage whose terms do not allow it."]
     (out / "NOTICE.txt").write_text("\n".join(lines) + "\n", encoding="utf-8")

@@ -21,7 +21,7 @@ class ModelFile:
     licence: str
 
     def locate(self) -> Path | None:
-        loaded = sys.modules.get(self.package)  # faces/detect.py registers a bare mediapipe
+        loaded = sys.modules.get(self.package)
         roots = list(getattr(loaded, "__path__", []) or [])
         if not roots:
             try:
@@ -36,10 +36,13 @@ class ModelFile:
 
 
 MODELS: tuple[ModelFile, ...] = (
-    ModelFile("mediapipe", "modules/face_detection/face_detection_full_range_sparse.tflite",
-              "face detection (full range)", "Apache-2.0"),
-    ModelFile("mediapipe", "modules/face_landmark/face_landmark.tflite",
-              "478-point face mesh", "Apache-2.0"),
+    ModelFile("lipsync_desktop.models", "face_detection_full_range.onnx",
+              "face detection (mediapipe full range)", "Apache-2.0"),
+    ModelFile("lipsync_desktop.models", "face_detection_short_range.onnx",
+              "face detection in the mesh's crop (mediapipe short range)", "Apache-2.0"),
+    *(ModelFile("lipsync_desktop.models", f"face_landmark_with_attention.{part}",
+                "478-point face mesh with attention (mediapipe)", "Apache-2.0")
+      for part in ("plan.json", "0.onnx", "1.onnx", "2.onnx", "3.onnx")),
     ModelFile("pocketsphinx", "model/en-us/en-us/means", "en-us acoustic model (phones)",
               "BSD-2-Clause"),
     ModelFile("pocketsphinx", "model/en-us/en-us/mdef", "en-us acoustic model (phone set)",

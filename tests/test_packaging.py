@@ -1,6 +1,8 @@
 """What an installed app carries: the wheel holds every module, the audio models and the
 resources/ folder (icon, themes) where the GUI looks for it."""
 
+import hashlib
+import json
 import subprocess
 import sys
 import zipfile
@@ -53,13 +55,18 @@ def test_pyinstaller_spec_names_what_exists():
         assert (ROOT / "installers" / script).is_file(), script
     assert (ROOT / "resources" / "themes").is_dir() and (ROOT / "resources" / "icon.svg").is_file()
     for package in re.findall(r'collect_data_files\("([\w]+)"', spec):
-        if package == "espeakng_loader" or package in sys.modules:
-            continue  # an optional extra / already imported (faces/detect.py registers a
-            # bare mediapipe package without a spec)
+        if package == "espeakng_loader":
+            continue  # an optional extra
         assert importlib.util.find_spec(package) is not None, package
     for hidden in re.findall(r'"(lipsync_desktop\.[\w.]+)"', spec):
         assert importlib.util.find_spec(hidden) is not None, hidden
-    import mediapipe  # noqa: F401 - the face models the spec collects
+    models = ROOT / "lipsync_desktop" / "models"
+    assert '"lipsync_desktop" / "models"' in spec  # the face models travel with the bundle
+    manifest = json.loads((models / "MANIFEST.json").read_text())
+    for entry in manifest["models"].values():
+        for name, digest in entry["files"].items():
+            assert hashlib.sha256((models / name).read_bytes()).hexdigest() == digest, name
+    assert (models / "LICENSE").is_file() and (models / "NOTICE.md").is_file()
 
     root = Path(importlib.util.find_spec("pocketsphinx").submodule_search_locations[0])
     assert (root / "model" / "en-us" / "en-us" / "mdef").is_file()
@@ -73,7 +80,7 @@ def test_licence_notices_are_gathered(tmp_path):
                            str(tmp_path / "lic")], capture_output=True, text=True)
     assert proc.returncode == 0, proc.stderr
     notice = (tmp_path / "lic" / "NOTICE.txt").read_text()
-    for name in ("mediapipe", "pocketsphinx", "PySide6-Essentials", "imageio-ffmpeg"):
+    for name in ("onnxruntime", "mediapipe", "pocketsphinx", "PySide6-Essentials", "imageio-ffmpeg"):
         assert name in notice
     qt = (tmp_path / "lic" / "PySide6-Essentials" / "LGPL-3.txt").read_text()
     assert "LESSER GENERAL PUBLIC LICENSE" in qt or "LGPL-3.0" in qt  # Qt's licence ships

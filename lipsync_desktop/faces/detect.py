@@ -1,46 +1,15 @@
-"""Face detection (mediapipe full-range) and 478-point landmarks (mediapipe face mesh)."""
+"""Face detection (mediapipe's full-range model) and 478-point landmarks (its attention face
+mesh), both run through onnxruntime from the models shipped in ``lipsync_desktop/models``."""
 
 from __future__ import annotations
 
-import importlib.util
-import os
-import sys
-import types
 from dataclasses import dataclass, field
 
 import cv2
 import numpy as np
 
+from lipsync_desktop.faces.face_models import FULL_RANGE, FaceDetectorModel, FaceMeshModel
 from lipsync_desktop.faces.patches import Patch
-
-os.environ.setdefault("GLOG_minloglevel", "2")  # mediapipe's C++ logging
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-
-
-def _import_face_solutions():
-    """Import mediapipe's face detection and face mesh solutions, and nothing else.
-
-    mediapipe's package ``__init__`` loads every solution and the tasks API (audio and
-    sounddevice, matplotlib for 3-D plots): 0.2-0.7 s of every start-up. Here the
-    ``mediapipe`` and ``mediapipe.python.solutions`` packages are registered without
-    running their ``__init__`` (same paths), so only the two modules load. They stay
-    registered: in this process ``import mediapipe`` gives that bare package (nothing
-    else here uses mediapipe)."""
-    spec = importlib.util.find_spec("mediapipe") if "mediapipe" not in sys.modules else None
-    if spec is not None and spec.submodule_search_locations:
-        root = list(spec.submodule_search_locations)[0]
-        for name, sub in (("mediapipe", ""), ("mediapipe.python.solutions", "python/solutions")):
-            module = types.ModuleType(name)
-            module.__path__ = [os.path.join(root, sub) if sub else root]
-            sys.modules[name] = module
-    from mediapipe.python.solutions import face_detection, face_mesh
-    python_pkg = sys.modules["mediapipe.python"]
-    if not hasattr(python_pkg, "solutions"):
-        setattr(python_pkg, "solutions", sys.modules["mediapipe.python.solutions"])  # noqa: B010
-    return face_detection, face_mesh
-
-
-mp_face_detection, mp_face_mesh = _import_face_solutions()
 
 DETECT_MAX_SIDE = 640  # frames are shrunk to this for detection; landmarks use full res
 MESH_CROP_SIDE = 256  # default crop side for the landmark model
@@ -64,21 +33,16 @@ class FaceDetector:
     def __init__(self, min_score: float = 0.5, landmarks: bool = True,
                  mesh_side: int = MESH_CROP_SIDE) -> None:
         self._mesh_side = mesh_side
-        self._det = mp_face_detection.FaceDetection(
-            model_selection=1, min_detection_confidence=min_score)
-        self._mesh = None
-        if landmarks:
-            # static mode: the face is found afresh in every crop. The model's tracking
-            # mode is 2.5 ms a call faster but measurably less precise (mouth-opening r
-            # against the real footage fell by 0.03 on the dev set)
-            self._mesh = mp_face_mesh.FaceMesh(
-                static_image_mode=True, max_num_faces=1, refine_landmarks=True,
-                min_detection_confidence=0.3)
+        self._min_score = min_score
+        self._det = FaceDetectorModel(FULL_RANGE)
+        # static mode, as mediapipe's FaceMesh(static_image_mode=True): the face is found
+        # afresh in every crop. Tracking from the previous frame's landmarks is a little
+        # faster but measurably less precise (mouth-opening r against the real footage fell
+        # by 0.03 on the dev set)
+        self._mesh = FaceMeshModel(min_detection_score=0.3) if landmarks else None
 
     def close(self) -> None:
-        self._det.close()
-        if self._mesh is not None:
-            self._mesh.close()
+        """Nothing to release (the sessions are freed with the object); kept for ``with``."""
 
     def __enter__(self) -> FaceDetector:
         return self
@@ -92,16 +56,14 @@ class FaceDetector:
         scale = min(1.0, DETECT_MAX_SIDE / max(h, w))
         small = frame if scale == 1.0 else cv2.resize(
             frame, (int(round(w * scale)), int(round(h * scale))), interpolation=cv2.INTER_LINEAR)
-        result = self._det.process(small)
         out = []
-        for d in result.detections or []:
-            bb = d.location_data.relative_bounding_box
-            x0, y0 = bb.xmin * w, bb.ymin * h
-            x1, y1 = x0 + bb.width * w, y0 + bb.height * h
+        for face in self._det.detect(small, self._min_score):
+            x0, y0 = face.box[0] * w, face.box[1] * h
+            x1, y1 = x0 + face.box[2] * w, y0 + face.box[3] * h
             box = np.array([max(0, x0), max(0, y0), min(w, x1), min(h, y1)], np.float32)
             if box[2] - box[0] < 8 or box[3] - box[1] < 8:
                 continue
-            out.append(Detection(box=box, score=float(d.score[0])))
+            out.append(Detection(box=box, score=face.score))
         return out
 
     def landmarks(self, frame: np.ndarray, box: np.ndarray) -> np.ndarray | None:
@@ -120,12 +82,11 @@ class FaceDetector:
             crop = cv2.resize(crop, (self._mesh_side, self._mesh_side), interpolation=cv2.INTER_LINEAR)
         else:
             k = 1.0
-        result = self._mesh.process(crop)
-        if not result.multi_face_landmarks:
+        found = self._mesh.landmarks(crop)
+        if found is None:
             return None
-        lm = result.multi_face_landmarks[0].landmark
         cs = crop.shape[0]
-        pts = np.array([(p.x, p.y, p.z) for p in lm], np.float32) * cs / k
+        pts = found * cs / k
         pts[:, 0] += x0
         pts[:, 1] += y0
         return pts

@@ -1,0 +1,81 @@
+"""Run a converted model: plain ONNX segments through onnxruntime, custom ops in numpy.
+
+A model without custom ops is one ``.onnx`` file. One with them (the attention face mesh)
+ships as segments plus a ``.plan.json`` written by ``scripts/convert_face_models.py``: a list
+of steps, each either ``{"run": file, "inputs", "outputs"}`` or ``{"op": name, "inputs",
+"outputs", "attrs"}``, executed in order over one table of named tensors."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from lipsync_desktop.faces import mesh_ops
+
+MODELS_DIR = Path(__file__).resolve().parents[1] / "models"
+
+
+def _session(path: Path):
+    import onnxruntime as ort
+
+    opts = ort.SessionOptions()
+    # each worker thread runs its own models: one thread per session keeps them from
+    # fighting over the cores (the scan already runs one worker per core)
+    opts.intra_op_num_threads = int(os.environ.get("LIPSYNC_MODEL_THREADS", "1"))
+    opts.inter_op_num_threads = 1
+    opts.log_severity_level = 3
+    return ort.InferenceSession(str(path), sess_options=opts, providers=["CPUExecutionProvider"])
+
+
+class OnnxModel:
+    """One converted model, run on a single input tensor."""
+
+    def __init__(self, stem: str, models_dir: Path = MODELS_DIR) -> None:
+        plan_path = models_dir / f"{stem}.plan.json"
+        if plan_path.is_file():
+            plan = json.loads(plan_path.read_text())
+            self.input_name: str = plan["input"]
+            self.output_names: list[str] = list(plan["outputs"])
+            self._steps: list[dict[str, Any]] = plan["steps"]
+        else:
+            self._steps = [{"run": f"{stem}.onnx", "inputs": None, "outputs": None}]
+        self._sessions = {}
+        for step in self._steps:
+            if "run" in step:
+                path = models_dir / step["run"]
+                if not path.is_file():
+                    raise FileNotFoundError(f"The face model file {path} is missing; reinstall the app.")
+                sess = _session(path)
+                self._sessions[step["run"]] = sess
+                if step["inputs"] is None:  # a single-file model
+                    self.input_name = sess.get_inputs()[0].name
+                    self.output_names = [o.name for o in sess.get_outputs()]
+                    step["inputs"] = [self.input_name]
+                    step["outputs"] = self.output_names
+
+    def __call__(self, x: np.ndarray) -> dict[str, np.ndarray]:
+        """Every output of the model for input ``x``, by name."""
+        tensors: dict[str, np.ndarray] = {self.input_name: x}
+        for step in self._steps:
+            args = [tensors[name] for name in step["inputs"]]
+            if "run" in step:
+                sess = self._sessions[step["run"]]
+                values = sess.run(step["outputs"], dict(zip(step["inputs"], args)))
+            else:
+                values = [_run_op(step["op"], args, step.get("attrs", {}))]
+            tensors.update(zip(step["outputs"], values))
+        return {name: tensors[name] for name in self.output_names}
+
+
+def _run_op(op: str, args: list[np.ndarray], attrs: dict[str, Any]) -> np.ndarray:
+    if op == "Landmarks2TransformMatrix":
+        return mesh_ops.landmarks_to_transform_matrix(args[0], attrs)
+    if op == "TransformTensorBilinear":
+        return mesh_ops.transform_tensor_bilinear(args[0], args[1], attrs)
+    if op == "TransformLandmarks":
+        return mesh_ops.transform_landmarks(args[0], args[1])
+    raise ValueError(f"unknown custom op {op}")
