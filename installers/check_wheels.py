@@ -2,13 +2,17 @@
 
     python installers/check_wheels.py [--pythons 3.11 3.12 3.13]
 
-Reads the dependencies from pyproject.toml and asks pip for a binary-only download of each
-(no dependencies, into a temporary folder) per target. Prints a table and exits 1 when one
-is missing. Needs the package index (PyPI) to be reachable."""
+Reads the dependencies from pyproject.toml and, per target, asks pip to resolve all of them
+with everything they pull in, wheels only (``pip install --dry-run --only-binary=:all:
+--python-version X --platform P``: pip reads the wheels' metadata from the index and
+downloads no wheel). When a target fails, each dependency is tried alone to name the one
+that has no wheel. Prints what each target would install and exits 1 when one is missing.
+Needs the package index (PyPI) to be reachable; .ci/run runs it."""
 
 from __future__ import annotations
 
 import argparse
+import json
 import subprocess
 import sys
 import tempfile
@@ -32,30 +36,41 @@ def dependencies() -> list[str]:
     return [d.split(";")[0].strip() for d in data["project"]["dependencies"]]
 
 
-def has_wheel(requirement: str, python: str, tags: list[str], folder: str) -> bool:
-    cmd = [sys.executable, "-m", "pip", "download", "-q", "--no-deps", "--only-binary=:all:",
-           "--python-version", python, "--implementation", "cp", "-d", folder, requirement]
+def resolve(requirements: list[str], python: str, tags: list[str], folder: str,
+            deps: bool = True) -> dict[str, str] | None:
+    """name -> version pip would install for this target, or None if it cannot."""
+    report = Path(folder) / "report.json"
+    cmd = [sys.executable, "-m", "pip", "install", "--dry-run", "-q", "--ignore-installed",
+           "--only-binary=:all:", "--python-version", python, "--implementation", "cp",
+           "--target", str(Path(folder) / "target"), "--report", str(report)]
     for tag in tags:
         cmd += ["--platform", tag]
-    return subprocess.run(cmd, capture_output=True).returncode == 0
+    if not deps:
+        cmd.append("--no-deps")
+    if subprocess.run(cmd + requirements, capture_output=True).returncode != 0:
+        return None
+    items = json.loads(report.read_text(encoding="utf-8"))["install"]
+    return {i["metadata"]["name"]: i["metadata"]["version"] for i in items}
 
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--pythons", nargs="+", default=["3.11", "3.12", "3.13"])
     a = ap.parse_args()
+    reqs = dependencies()
     missing = []
     with tempfile.TemporaryDirectory() as folder:
-        for req in dependencies():
-            row = []
-            for py in a.pythons:
-                for plat, tags in PLATFORMS.items():
-                    ok = has_wheel(req, py, tags, folder)
-                    row.append("ok" if ok else "--")
-                    if not ok:
-                        missing.append(f"{req} for Python {py} on {plat}")
-            print(f"{req:40s} " + " ".join(row), flush=True)
-    print("columns: " + ", ".join(f"{py}/{plat}" for py in a.pythons for plat in PLATFORMS))
+        for py in a.pythons:
+            for plat, tags in PLATFORMS.items():
+                got = resolve(reqs, py, tags, folder)
+                if got is not None:
+                    listed = ", ".join(f"{k} {v}" for k, v in sorted(got.items(), key=lambda kv: kv[0].lower()))
+                    print(f"Python {py} {plat}: ok ({len(got)} wheels: {listed})", flush=True)
+                    continue
+                alone = [r for r in reqs if resolve([r], py, tags, folder, deps=False) is None]
+                what = ", ".join(alone) if alone else "a dependency of a dependency"
+                print(f"Python {py} {plat}: MISSING {what}", flush=True)
+                missing.append(f"Python {py} on {plat}: {what}")
     for m in missing:
         print("missing:", m)
     return 1 if missing else 0

@@ -1,10 +1,10 @@
 """Keep the terminal for our own messages.
 
-The face models' native code (TensorFlow Lite, absl, mediapipe's calculators) and Qt's
-multimedia back-ends print status lines straight to file descriptor 2, whatever Python's
-logging says. ``route_native_stderr`` points descriptor 2 at a log file and gives
-Python's ``sys.stderr`` a private copy of the terminal, so progress, warnings and errors
-still show while the libraries' chatter goes to ``<log folder>/native.log``.
+Native libraries (onnxruntime, pocketsphinx, espeak-ng) and Qt's multimedia back-ends
+print status lines straight to file descriptor 2, whatever Python's logging says.
+``route_native_stderr`` points descriptor 2 at a log file and gives Python's ``sys.stderr``
+a private copy of the terminal, so progress, warnings and errors still show while the
+libraries' chatter goes to ``<log folder>/native.log``.
 Set ``LIPSYNC_DEBUG=1`` to leave everything on the terminal."""
 
 from __future__ import annotations
@@ -17,9 +17,6 @@ from pathlib import Path
 MAX_BYTES = 1024 * 1024
 _routed: Path | None = None
 
-# quiet the libraries that honour these before they load (mediapipe, TensorFlow Lite)
-os.environ.setdefault("GLOG_minloglevel", "2")
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 
 def debugging() -> bool:

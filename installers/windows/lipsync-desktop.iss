@@ -2,11 +2,11 @@
 ; Build on Windows, from the repository root, after the app folder is built:
 ;   py -3.11 -m venv .venv && .venv\Scripts\pip install -e . pyinstaller
 ;   .venv\Scripts\pyinstaller --noconfirm pyinstaller.spec
-;   "C:\Program Files (x86)\Inno Setup 6\ISCC.exe" /DAppVersion=0.2.0 installers\windows\lipsync-desktop.iss
+;   "C:\Program Files (x86)\Inno Setup 6\ISCC.exe" /DAppVersion=0.3.0 installers\windows\lipsync-desktop.iss
 ; Output: dist\LipsyncDesktop-<version>-setup.exe (per-user install, no admin rights needed).
 
 #ifndef AppVersion
-  #define AppVersion "0.2.0"
+  #define AppVersion "0.3.0"
 #endif
 
 [Setup]

@@ -1,6 +1,6 @@
 """The faces pass over the frames: detection, landmarks and lower-face patches.
 
-The range is cut into chunks that worker threads scan side by side (mediapipe releases
+The range is cut into chunks that worker threads scan side by side (onnxruntime releases
 the GIL, so two threads on two cores nearly halve the pass). The chunks depend only on
 the range's length, never on the machine, so a clip gives the same faces everywhere.
 """
