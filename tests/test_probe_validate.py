@@ -142,3 +142,13 @@ def test_common_audio_containers(gen):
         assert abs(len(samples) - 16000) < 1200, (ext, len(samples))
         assert 0.05 < float(abs(samples).max()) <= 1.0
 
+
+
+def test_tags_that_are_not_utf8_do_not_stop_a_clip(gen):
+    """A title written by an old tool in Latin-1 ("café" as the byte E9): PyAV 18 raises on
+    such tags unless told to ignore them, PyAV 19 no longer takes that keyword."""
+    src = media.testsrc(gen / "plain.mp4", 1.0, "160x120", 25, audio=False)
+    tagged = gen / "latin1.mkv"
+    media.ffmpeg("-i", str(src), "-metadata", "title=caf\udce9", "-c", "copy", str(tagged))
+    assert probe(tagged).video.frame_count == 25
+    assert validate_video(tagged).video.width == 160

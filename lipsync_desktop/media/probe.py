@@ -24,7 +24,7 @@ VFR_TOLERANCE = 0.02
 def _pictures(path: Path, limit: int) -> int:
     """How many pictures the first video stream holds, counting up to ``limit``."""
     n = 0
-    with av.open(str(path)) as c:
+    with open_media(path) as c:
         for packet in c.demux(c.streams.video[0]):
             if packet.size:
                 n += 1
@@ -178,10 +178,19 @@ def _processing_rate(avg: Fraction | None, nominal: Fraction | None) -> tuple[Fr
     return rate, False
 
 
+def open_media(path: str | Path):
+    """``av.open`` for reading, tolerant of tags that are not UTF-8: PyAV up to 18 raises on
+    them unless told to ignore them; PyAV 19 dropped that keyword (and the raising)."""
+    try:
+        return av.open(str(path), metadata_errors="ignore")
+    except TypeError:
+        return av.open(str(path))
+
+
 def probe(path: str | Path) -> MediaInfo:
     """Open ``path`` and read its facts. Raises av.FFmpegError if it cannot be parsed."""
     path = Path(path)
-    with av.open(str(path), metadata_errors="ignore") as container:
+    with open_media(path) as container:
         duration = container.duration / av.time_base if container.duration else 0.0
         vstreams = list(container.streams.video)
         astreams = list(container.streams.audio)

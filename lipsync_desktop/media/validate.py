@@ -7,7 +7,8 @@ from pathlib import Path
 import av
 
 from lipsync_desktop.errors import InputError
-from lipsync_desktop.media.probe import AudioFile, MediaInfo, VideoFile, as_audio_file, as_video_file, probe
+from lipsync_desktop.media.probe import (AudioFile, MediaInfo, VideoFile, as_audio_file, as_video_file, open_media,
+                                         probe)
 from lipsync_desktop.settings import Limits
 
 # first bytes of containers ffmpeg reads: a file that starts like one of these but does not
@@ -80,7 +81,7 @@ def _probe_or_explain(path: Path, role: str) -> MediaInfo:
 def _decodes_to_end(path: Path, kind: str, duration: float) -> bool:
     """Decode the first frame, then demux the last second: False if the data stops early."""
     try:
-        with av.open(str(path)) as c:
+        with open_media(path) as c:
             stream = c.streams.video[0] if kind == "video" else c.streams.audio[0]
             if next(iter(c.decode(stream)), None) is None:
                 return False
