@@ -213,7 +213,7 @@ def runs(indices: Sequence[int]) -> list[tuple[int, int, int]]:
     return out
 
 
-def read_plan(path: str, video: VideoInfo, indices: Sequence[int],
+def read_plan(path: str, video: VideoInfo, indices: Sequence[int] | np.ndarray,
               max_buffer_bytes: int = 256 * 1024**2,
               layout: str = RGB) -> Iterator[tuple[int, np.ndarray]]:
     """Yield (source index, frame) following ``indices``, forwards or backwards.

@@ -7,8 +7,7 @@ from pathlib import Path
 import av
 
 from lipsync_desktop.errors import InputError
-from lipsync_desktop.media.probe import (AudioFile, MediaInfo, VideoFile, as_audio_file, as_video_file, open_media,
-                                         probe)
+from lipsync_desktop.media.probe import AudioFile, MediaInfo, VideoFile, as_audio_file, as_video_file, open_media, probe
 from lipsync_desktop.settings import Limits
 
 # first bytes of containers ffmpeg reads: a file that starts like one of these but does not
