@@ -193,7 +193,7 @@ class FrameReader:
         self.close()
 
 
-def runs(indices: Sequence[int]) -> list[tuple[int, int, int]]:
+def runs(indices: Sequence[int] | np.ndarray) -> list[tuple[int, int, int]]:
     """Split a frame-index plan into (first, length, step) runs with step +1 or -1."""
     out: list[tuple[int, int, int]] = []
     i = 0
