@@ -25,6 +25,10 @@ env -i HOME="$work" PATH=/usr/bin:/bin LIPSYNC_DESKTOP_HOME="$work/home" \
   "$APP/lipsync-desktop-cli" run --video "$work/face.mp4" --audio "$work/speech.wav" \
   -o "$work/out.mp4" --tier draft -q
 "$PY" -c "import av,sys; c=av.open(sys.argv[1]); assert c.streams.video and c.streams.audio; print('playable:', sys.argv[1])" "$work/out.mp4"
+# the face models run inside the bundle: the generated clip's one face is found
+env -i HOME="$work" PATH=/usr/bin:/bin LIPSYNC_DESKTOP_HOME="$work/home" \
+  "$APP/lipsync-desktop-cli" faces "$work/face.mp4" -q > "$work/faces.json"
+"$PY" -c "import json,sys; f=json.load(open(sys.argv[1]))['faces']; assert len(f) == 1, f; print('faces found by the bundle:', len(f))" "$work/faces.json"
 # smoke test 2: the window opens offscreen and closes on SIGINT
 env -i HOME="$work" PATH=/usr/bin:/bin QT_QPA_PLATFORM=offscreen LIPSYNC_DESKTOP_HOME="$work/home" \
   "$APP/lipsync-desktop" & pid=$!
