@@ -20,6 +20,7 @@ import numpy as np
 from lipsync_desktop import __version__, choices
 from lipsync_desktop.engines.base import EngineContext, create_engine
 from lipsync_desktop.errors import InputError, JobCancelled, LipsyncError
+from lipsync_desktop.faces import analysis_cache
 from lipsync_desktop.faces.analysis import (
     FaceAnalysis,
     analyze_faces,
@@ -85,19 +86,27 @@ def _check_output(spec: JobSpec, preset: ExportPreset, output: Path) -> None:
 
 
 def _analyse(path: str, vinfo: VideoFile, first: int, stop: int, progress: StageProgress,
-             tier: choices.TierChoice, patch_budget: int = 0) -> tuple[FaceAnalysis, np.ndarray | None]:
-    """Face tracks of frames [first, stop), scored against the clip's own speech if any,
-    and that speech (16 kHz mono) or None."""
+             tier: choices.TierChoice) -> tuple[FaceAnalysis, np.ndarray | None, bool]:
+    """Face tracks of frames [first, stop), scored against the clip's own speech if any;
+    that speech (16 kHz mono) or None; and whether the tracks came from the analysis cache
+    (the window's face gallery or an earlier job analysed the same content and range)."""
     video = vinfo.video
-    faces = analyze_faces(path, video, first, stop - first, progress,
-                          stride=tier.analysis_stride, mesh_side=tier.mesh_side,
-                          patch_budget=patch_budget)
+    key = analysis_cache.analysis_key(path, first, stop, tier.analysis_stride, tier.mesh_side)
+    faces = analysis_cache.load(key)
+    reused = faces is not None
+    if faces is None:
+        faces = analyze_faces(path, video, first, stop - first, progress,
+                              stride=tier.analysis_stride, mesh_side=tier.mesh_side)
+    else:
+        progress.tick(stop - first, stop - first)
     clip_audio = None
     if vinfo.audio is not None:
         clip_audio = decode_audio(path, ANALYSIS_RATE, first / video.fps,
                                   faces.n_frames / video.fps)
         score_speech(faces, speech_envelope(clip_audio, ANALYSIS_RATE, video.fps, faces.n_frames))
-    return faces, clip_audio
+    if not reused:
+        analysis_cache.store(key, faces)
+    return faces, clip_audio, reused
 
 
 def find_faces(video_path: str, start: float | None = None, end: float | None = None,
@@ -111,8 +120,8 @@ def find_faces(video_path: str, start: float | None = None, end: float | None = 
     vinfo = validate_video(video_path, Settings.load().limits, start, end)
     first, stop = frame_range(start, end, vinfo.video.fps, vinfo.video.frame_count)
     progress.start("faces", stop - first)
-    faces, _ = _analyse(video_path, vinfo, first, stop, progress,
-                        choices.by_key(choices.TIERS, tier))
+    faces, _, _ = _analyse(video_path, vinfo, first, stop, progress,
+                           choices.by_key(choices.TIERS, tier))
     auto = choose_face(faces, choices.FACE_AUTO)
     return vinfo, faces, auto.id if auto else None
 
@@ -161,8 +170,12 @@ def run_job(spec: JobSpec, on_progress: ProgressCallback | None = None,
         t0 = time.monotonic()
         progress.start("faces", stop - first)
         tier = choices.by_key(choices.TIERS, spec.tier)
-        faces, clip_audio = _analyse(spec.video, vinfo, first, stop, progress, tier,
-                                     engine.patch_budget(spec.tier))
+        # the tracks carry no pixels (an engine decodes what it needs), so a job gives the
+        # same result whether its analysis was cached or made here
+        faces, clip_audio, reused = _analyse(spec.video, vinfo, first, stop, progress, tier)
+        if reused:
+            log.info("faces: the analysis of this clip and range was reused from the cache "
+                     "(made by the face gallery or an earlier job); the faces pass is skipped")
         seg_frames = faces.n_frames
         track = choose_face(faces, spec.face)
         log.info("faces: %s", json.dumps(faces.to_json()))
@@ -242,7 +255,7 @@ def run_job(spec: JobSpec, on_progress: ProgressCallback | None = None,
         log.info("done in %.2f s: %s (timings %s)", timings["total"], output,
                  json.dumps({k: round(v, 3) for k, v in timings.items()}))
         return JobResult(str(output), str(jlog.path), track.id if track else None, n_total,
-                         n_total / video.fps, timings, stats, warnings)
+                         n_total / video.fps, timings, stats, warnings, reused)
     except JobCancelled as exc:
         log.warning("cancelled by the user; partial output removed")
         exc.log_path = str(jlog.path)

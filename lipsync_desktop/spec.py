@@ -128,3 +128,4 @@ class JobResult:
     timings: dict[str, float] = field(default_factory=dict)
     engine_stats: dict = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
+    analysis_reused: bool = False  # the faces pass was skipped: its analysis was cached

@@ -165,3 +165,28 @@ def test_progress_is_monotonic_and_ends_at_one(face_video, short_speech, tmp_pat
     first_render = next(e for e in events if e.stage == "render")
     before = sum(v for k, v in STAGE_WEIGHTS.items() if k != "render") / sum(STAGE_WEIGHTS.values())
     assert first_render.fraction == pytest.approx(before, abs=0.01)
+
+
+def test_a_job_after_the_face_gallery_reuses_its_analysis(face_video, speech, tmp_path, monkeypatch):
+    """The window's face scan (find_faces) leaves its analysis in the cache; the job on the
+    same clip and range skips its faces pass, says so in its log, and writes the same
+    picture as a job that analysed the clip itself."""
+    from pathlib import Path
+
+    from lipsync_desktop.job import find_faces
+
+    monkeypatch.setenv("LIPSYNC_DESKTOP_HOME", str(tmp_path / "fresh"))
+    cold = run_job(JobSpec(str(face_video), str(speech), str(tmp_path / "cold.mp4"), tier="draft"))
+    assert not cold.analysis_reused
+
+    monkeypatch.setenv("LIPSYNC_DESKTOP_HOME", str(tmp_path / "gallery"))
+    _, analysis, auto = find_faces(str(face_video), tier="draft")
+    assert auto == 0 and len(analysis.tracks) == 1
+    warm = run_job(JobSpec(str(face_video), str(speech), str(tmp_path / "warm.mp4"), tier="draft"))
+    assert warm.analysis_reused and warm.face_id == cold.face_id
+    assert "the faces pass is skipped" in Path(warm.log_path).read_text()
+    assert np.array_equal(media.decode_frames(tmp_path / "warm.mp4"), media.decode_frames(tmp_path / "cold.mp4"))
+    # another range is another analysis
+    part = run_job(JobSpec(str(face_video), str(speech), str(tmp_path / "part.mp4"), tier="draft",
+                           start=0.4, end=1.6))
+    assert not part.analysis_reused
