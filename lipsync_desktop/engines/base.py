@@ -55,11 +55,6 @@ class Engine(ABC):
         """Return output frame ``out_index`` made from source frame ``src_index``, in the
         context's layout (RGB unless the engine supports I420 and the clip allows it)."""
 
-    def patch_budget(self, tier: str) -> int:
-        """Bytes of lower-face pixels the faces pass should keep on each track for this
-        engine (``FaceTrack.patches``); 0 when it needs none."""
-        return 0
-
     def debug_series(self) -> dict[str, np.ndarray]:
         """Per output frame of the segment, for the target plot: ``target`` (the opening
         aimed for), ``chosen`` (the source mouth's), ``speech`` and ``closed`` (0/1)."""

@@ -131,9 +131,6 @@ class MouthBankEngine(Engine):
         return composite(frame, dst_lm, crop, offset, src_lm, weight, multiband,
                          interpolation=interpolation, target_open=target)
 
-    def patch_budget(self, tier: str) -> int:
-        return TIER_SETTINGS[tier].bank_budget_bytes
-
     def warnings(self) -> list[str]:
         return list(getattr(self, "_warnings", []))
 
