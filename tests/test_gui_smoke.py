@@ -279,9 +279,11 @@ def test_closing_during_analysis_joins_the_scan(qtbot, tmp_path, clip):
     assert w._threads.running == 0  # the scan thread ended before the window went
 
 
-def test_app_from_the_terminal_is_quiet_and_closes_on_ctrl_c(tmp_path):
+@pytest.mark.parametrize("wait_s", [0.5, 0.0])
+def test_app_from_the_terminal_is_quiet_and_closes_on_ctrl_c(tmp_path, wait_s):
     """The real entry point in a process of its own: no Qt or library chatter on the
-    terminal, and Ctrl+C closes the window (exit 0) instead of being ignored."""
+    terminal, and Ctrl+C closes the window (exit 0) instead of being ignored, also when
+    it comes while the window is still being built (wait 0: right as the queue is taken)."""
     import os
     import signal
     import subprocess
@@ -299,7 +301,7 @@ def test_app_from_the_terminal_is_quiet_and_closes_on_ctrl_c(tmp_path):
         while not lock.exists() and time.monotonic() < deadline:  # the window is up
             time.sleep(0.1)
         assert lock.exists(), "the app did not start"
-        time.sleep(0.5)
+        time.sleep(wait_s)
         proc.send_signal(signal.SIGINT)
         out, err = proc.communicate(timeout=30)
     finally:

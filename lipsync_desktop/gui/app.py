@@ -87,6 +87,21 @@ def run_gui(argv: list[str] | None = None) -> int:
     from lipsync_desktop.queue.store import JobQueue
 
     app.setWindowIcon(app_icon())
+    # Ctrl+C (and a closed terminal) close the window like File > Quit, without asking; one
+    # that comes while the window is still being built closes it as soon as it is shown
+    window_box: list = []
+    early: list[int] = []
+
+    def on_signal(signum, _frame) -> None:
+        if window_box:
+            QTimer.singleShot(0, window_box[0].quit_now)
+        else:
+            early.append(signum)
+
+    for sig_name in ("SIGINT", "SIGTERM", "SIGHUP"):
+        sig = getattr(signal, sig_name, None)
+        if sig is not None:
+            signal.signal(sig, on_signal)
     queue = JobQueue()
     name = instance_name(queue.path)
     runner = queue.runner_lock()
@@ -104,11 +119,9 @@ def run_gui(argv: list[str] | None = None) -> int:
     window = build_main_window(queue)
     server = listen_for_other_instances(name, window)  # noqa: F841 - lives with the window
     window.show()
-    # Ctrl+C (and a closed terminal) close the window like File > Quit, without asking
-    for sig_name in ("SIGINT", "SIGTERM", "SIGHUP"):
-        sig = getattr(signal, sig_name, None)
-        if sig is not None:
-            signal.signal(sig, lambda *_: QTimer.singleShot(0, window.quit_now))
+    window_box.append(window)
+    if early:
+        QTimer.singleShot(0, window.quit_now)
     ticker = QTimer(window)  # lets Python run its signal handlers while Qt waits
     ticker.timeout.connect(lambda: None)
     ticker.start(200)
