@@ -66,6 +66,16 @@ OUTPUT_EXISTS: tuple[Choice, ...] = (
 )
 DEFAULT_OUTPUT_EXISTS = "replace"
 
+# --- when the batch queue is done ---------------------------------------------
+QUEUE_DONE_ACTIONS: tuple[Choice, ...] = (
+    Choice("nothing", "Do nothing", "Leave the app as it is."),
+    Choice("notify", "Notify", "Show a desktop notification and a line in the status bar."),
+    Choice("quit", "Quit the app", "Close the app once the last job has ended."),
+    Choice("command", "Run a command", "Run the command set in Preferences (no shell; the "
+           "queue's summary as JSON on its standard input)."),
+)
+DEFAULT_QUEUE_DONE = "nothing"
+
 # --- face selection --------------------------------------------------------
 
 FACE_AUTO = "auto"

@@ -362,6 +362,33 @@ def _start_up() -> None:
              + ", ".join(removed[:3]) + (" ..." if len(removed) > 3 else ""), sys.stderr)
 
 
+def command_line(spec: JobSpec) -> str:
+    """The ``lipsync-desktop run`` command that does what ``spec`` asks (for a shell)."""
+    import shlex
+
+    args = ["lipsync-desktop", "run", "--video", spec.video, "--audio", spec.audio, "-o", spec.output]
+    if spec.face != choices.FACE_AUTO:
+        args += ["--face", spec.face]
+    args += ["--tier", spec.tier]
+    if spec.preset:
+        args += ["--preset", spec.preset]
+    if spec.sync_mode != choices.DEFAULT_SYNC_MODE:
+        args += ["--sync-mode", spec.sync_mode]
+    if spec.start is not None:
+        args += ["--start", f"{spec.start:g}"]
+    if spec.end is not None:
+        args += ["--end", f"{spec.end:g}"]
+    if spec.engine != choices.DEFAULT_ENGINE:
+        args += ["--engine", spec.engine]
+    if spec.if_exists != choices.DEFAULT_OUTPUT_EXISTS:
+        args += ["--if-exists", spec.if_exists]
+    if spec.transcript:
+        args += ["--transcript", spec.transcript]
+    if spec.language != "en":
+        args += ["--language", spec.language]
+    return shlex.join(args)
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     if not argv:

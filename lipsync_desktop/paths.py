@@ -7,7 +7,7 @@ from pathlib import Path
 
 from platformdirs import PlatformDirs
 
-from lipsync_desktop import APP_ID
+from lipsync_desktop import APP_ID, APP_NAME
 
 _dirs = PlatformDirs(APP_ID, appauthor=False)
 
@@ -38,3 +38,12 @@ def log_dir() -> Path:
 def cache_dir() -> Path:
     """Disposable caches (face analyses)."""
     return _override("cache", _dirs.user_cache_dir)
+
+
+def results_dir() -> Path:
+    """Where the window writes results unless told otherwise: "Lipsync Desktop" in the
+    user's Videos folder (not created until a result is written)."""
+    home = os.environ.get("LIPSYNC_DESKTOP_HOME")
+    if home:
+        return Path(home) / "results"
+    return Path(_dirs.user_videos_dir) / APP_NAME

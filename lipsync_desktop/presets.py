@@ -124,6 +124,15 @@ DEFAULT_PRESET_FOR_TIER = {"draft": "draft", "final": "final"}
 _KEY_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,40}$")
 
 
+CODEC_DEFAULT_SPEED = {"h264": "medium", "h265": "medium", "vp9": "2", "av1": "8"}
+
+
+def speed_for(codec: str, base: ExportPreset) -> str:
+    """The encoder speed of a preset made from ``base`` with ``codec``: the base's own when
+    the codec stays, else that codec's usual one."""
+    return base.speed if codec == base.codec else CODEC_DEFAULT_SPEED.get(codec, base.speed)
+
+
 def user_preset_dir() -> Path:
     path = config_dir() / "presets"
     path.mkdir(parents=True, exist_ok=True)

@@ -25,7 +25,7 @@ class Limits:
 class Preferences:
     """What the Preferences dialog edits. Empty strings mean "the default"."""
 
-    output_dir: str = ""  # "": next to the input clip
+    output_dir: str = ""  # "": paths.results_dir() (the app's folder in the user's Videos)
     parallel_jobs: int = 1
     theme: str = choices.DEFAULT_THEME
     log_dir: str = ""  # "": the platform's log folder
@@ -33,12 +33,16 @@ class Preferences:
     on_finish_command: str = ""  # off by default; run with the job's result JSON on stdin
     webhook_url: str = ""  # off by default; the job's result JSON is POSTed here
     default_tier: str = choices.DEFAULT_TIER
+    queue_done: str = choices.DEFAULT_QUEUE_DONE  # a key of choices.QUEUE_DONE_ACTIONS
+    queue_done_command: str = ""  # for queue_done "command"
     recent_files: list[str] = field(default_factory=list)
 
     def validate(self) -> None:
         """Bring out-of-range values back to something usable."""
         if self.theme not in choices.keys(choices.THEMES):
             self.theme = choices.DEFAULT_THEME
+        if self.queue_done not in choices.keys(choices.QUEUE_DONE_ACTIONS):
+            self.queue_done = choices.DEFAULT_QUEUE_DONE
         if self.default_tier not in choices.keys(choices.TIERS):
             self.default_tier = choices.DEFAULT_TIER
         self.parallel_jobs = max(1, min(choices.MAX_PARALLEL_JOBS, int(self.parallel_jobs)))

@@ -10,6 +10,7 @@ from PySide6.QtWidgets import QMessageBox
 
 from lipsync_desktop import APP_NAME
 from lipsync_desktop.queue.store import JobQueue
+from lipsync_desktop.spec import JobSpec
 from tests import media
 
 
@@ -61,11 +62,11 @@ def test_window_opens_with_title_and_icon(window):
     assert "add a clip" in window.status.text()
 
 
-def test_bad_input_is_explained_inline(window, tmp_path):
+def test_bad_input_is_explained_inline(qtbot, window, tmp_path):
     bad = tmp_path / "notes.mp4"
     bad.write_text("not a video")
     _drop(window.video_zone, [bad])
-    assert window.video_zone.error.isVisible()
+    qtbot.waitUntil(window.video_zone.error.isVisible, timeout=10000)  # read off the GUI thread
     assert window.video_zone.error.text()
     assert not window.run_button.isEnabled()
 
@@ -93,8 +94,10 @@ def test_full_flow_faces_run_compare_cache(qtbot, window, clip, speech, tmp_path
     assert job.status == "done", job.message
     assert out.is_file() and job.spec.face.startswith("at:")
     assert window.progress.value() == 1000
-    assert window.b_play_result.isEnabled() and window.tabs.currentIndex() == 2
-    assert window.compare._after is not None and window.compare._before is not None
+    qtbot.waitUntil(lambda: window.b_play_result.isEnabled() and window.tabs.currentIndex() == 2,
+                    timeout=20000)  # the result is probed off the GUI thread
+    qtbot.waitUntil(lambda: window.result_panel.after is not None, timeout=20000)
+    assert window.result_panel.before is not None
     # the same job again (another output name): the earlier result comes back at once
     out2 = tmp_path / "again.mp4"
     window.output.setText(str(out2))
@@ -141,13 +144,14 @@ def test_queue_survives_restart(qtbot, tmp_path, clip, speech, monkeypatch):
     w = build_main_window(JobQueue(db))
     qtbot.addWidget(w)
     w.set_audio(str(speech))
+    qtbot.waitUntil(lambda: w.audio_path is not None, timeout=10000)
     w.controller.set_paused(True)
     w.add_clips_to_queue([str(clip), str(clip)])
     ids = [j.id for j in w.controller.queue.jobs()]
     assert len(ids) == 2 and w.queue_panel.table.rowCount() == 2
     w.controller.queue.finish(ids[1], "failed", "it broke")
     # a job that was running when the app died
-    running = w.controller.queue.add(w.build_spec(video=str(clip), output=str(tmp_path / "r.mp4")))
+    running = w.controller.queue.add(JobSpec(str(clip), str(speech), str(tmp_path / "r.mp4")))
     w.controller.queue.move(running, -5)
     assert w.controller.queue.claim_next().id == running
     w.close()
@@ -172,6 +176,7 @@ def test_queue_survives_restart(qtbot, tmp_path, clip, speech, monkeypatch):
 
 def test_queue_panel_edits(qtbot, window, clip, speech):
     window.set_audio(str(speech))
+    qtbot.waitUntil(lambda: window.audio_path is not None, timeout=10000)
     window.controller.set_paused(True)
     window.add_clips_to_queue([str(clip)])
     panel = window.queue_panel
@@ -212,6 +217,7 @@ def test_preferences_dialog_saves(qtbot, window):
 HOLD_QUEUE = """
 import sys, time
 from lipsync_desktop.queue.store import JobQueue
+from lipsync_desktop.spec import JobSpec
 q = JobQueue(sys.argv[1])
 assert q.runner_lock().acquire()
 print(q.claim_next().id, flush=True)
@@ -320,7 +326,7 @@ def test_script_box_reaches_the_job(window, clip, speech):
     spec = window.build_spec()
     assert spec.transcript == "papa bought a map" and spec.language == "de"
     # the script belongs to the audio, which every clip queued from here shares
-    assert window.build_spec(video=str(clip), output="x.mp4").transcript == "papa bought a map"
+    assert window.session.batch_spec(str(clip), set()).transcript == "papa bought a map"
 
 
 def test_result_warnings_show_in_the_window(qtbot, window, clip, speech, tmp_path):

@@ -1,34 +1,22 @@
-"""The main window: inputs, faces, settings, running, comparison and the batch queue.
-
-Every action goes through the job API (``queue.store``/``queue.execute`` via
-``QueueController``, ``job.find_faces``); this module arranges widgets and forwards."""
+"""The main window: it lays out the panels, keeps the menus, and connects the panels to
+the session (``lipsync_desktop.session``) and to the job API (``QueueController`` for runs,
+workers for probing, face scans and previews). Rules live in the session; pixels in the
+panels; every file, probe and decode call runs off the GUI thread."""
 
 from __future__ import annotations
 
+import tempfile
 import time
 from pathlib import Path
 
-import numpy as np
-from PySide6.QtCore import QSettings, Qt, QUrl
-from PySide6.QtGui import QAction, QDesktopServices, QKeySequence
+from PySide6.QtCore import QSettings, Qt
+from PySide6.QtGui import QAction, QGuiApplication, QKeySequence
 from PySide6.QtWidgets import (
     QApplication,
-    QComboBox,
-    QDialog,
-    QDialogButtonBox,
-    QDoubleSpinBox,
     QFileDialog,
-    QFormLayout,
     QGroupBox,
-    QHBoxLayout,
-    QLabel,
-    QLineEdit,
     QMainWindow,
     QMessageBox,
-    QPlainTextEdit,
-    QProgressBar,
-    QSlider,
-    QSpinBox,
     QSplitter,
     QSystemTrayIcon,
     QTabWidget,
@@ -37,104 +25,47 @@ from PySide6.QtWidgets import (
 )
 
 from lipsync_desktop import APP_NAME, __version__, choices
-from lipsync_desktop.errors import LipsyncError
-from lipsync_desktop.faces.tracks import MISSING
+from lipsync_desktop.gui.dialogs import PresetDialog, confirm, confirm_replace
+from lipsync_desktop.gui.faces_panel import FacesPanel
+from lipsync_desktop.gui.inputs_panel import InputsPanel
 from lipsync_desktop.gui.preferences import PreferencesDialog
+from lipsync_desktop.gui.preview_panel import PreviewPanel
 from lipsync_desktop.gui.queue_controller import QueueController
 from lipsync_desktop.gui.queue_panel import QueuePanel
 from lipsync_desktop.gui.resources import app_icon, theme_qss
-from lipsync_desktop.gui.widgets import (
-    AUDIO_FILTER,
-    VIDEO_FILTER,
-    CompareView,
-    DropZone,
-    FaceGallery,
-    FrameView,
-    choice_combo,
-    icon_button,
-)
-from lipsync_desktop.gui.workers import FaceScanWorker, WorkerThreads
-from lipsync_desktop.media.probe import VideoFile
-from lipsync_desktop.outputs import default_output, is_write_protected
+from lipsync_desktop.gui.result_panel import ResultPanel
+from lipsync_desktop.gui.run_panel import RunPanel
+from lipsync_desktop.gui.settings_panel import SettingsPanel
+from lipsync_desktop.gui.widgets import VIDEO_FILTER
+from lipsync_desktop.gui.workers import CallWorker, WorkerThreads
 from lipsync_desktop.paths import config_dir
-from lipsync_desktop.presets import (
-    DEFAULT_PRESET_FOR_TIER,
-    ExportPreset,
-    all_presets,
-    delete_user_preset,
-    get_preset,
-    save_user_preset,
-)
+from lipsync_desktop.presets import delete_user_preset
 from lipsync_desktop.queue.store import JobQueue
+from lipsync_desktop.session import Session
 from lipsync_desktop.settings import Settings
 from lipsync_desktop.spec import JobSpec
 
-CODEC_DEFAULT_SPEED = {"h264": "medium", "h265": "medium", "vp9": "2", "av1": "8"}
-VIDEO_EXTS = {".mp4", ".mov", ".mkv", ".webm", ".avi", ".m4v", ".mpg", ".mpeg", ".mts", ".ts"}
+VIDEO_EXTS = {".mp4", ".mov", ".mkv", ".webm", ".avi", ".m4v", ".mpg", ".mpeg", ".mts", ".ts", ".gif"}
+AUDIO_EXTS = {".wav", ".mp3", ".flac", ".m4a", ".aac", ".ogg", ".opus", ".aiff", ".aif"}
+FACES_TAB, PREVIEW_TAB, COMPARE_TAB = 0, 1, 2
 
 
-def _fmt_eta(eta) -> str:
-    if eta is None:
-        return "–"
-    eta = int(eta)
-    return f"{eta // 60}:{eta % 60:02d}"
+def _validate(kind: str, path: str, limits):
+    from lipsync_desktop.media.validate import validate_audio, validate_video
+
+    return (validate_video if kind == "video" else validate_audio)(path, limits)
 
 
-class PresetDialog(QDialog):
-    """Save the user's own export preset (codec, container, quality)."""
+def _probe_pair(video: str, out: str):
+    from lipsync_desktop.media.probe import probe_video
 
-    def __init__(self, base: ExportPreset, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.setWindowTitle("Save export preset")
-        self.base = base
-        form = QFormLayout(self)
-        self.name = QLineEdit()
-        self.name.setPlaceholderText("my-preset (letters, digits, - and _)")
-        form.addRow("Name", self.name)
-        self.codec = choice_combo(choices.VIDEO_CODECS, base.codec)
-        form.addRow("Codec", self.codec)
-        self.container = QComboBox()
-        form.addRow("Container", self.container)
-        self.quality = QSpinBox()
-        self.quality.setRange(0, 51)
-        self.quality.setValue(base.quality)
-        self.quality.setToolTip("Lower is better quality and a bigger file (CRF)")
-        form.addRow("Quality (CRF)", self.quality)
-        self.error = QLabel()
-        self.error.setObjectName("error")
-        form.addRow(self.error)
-        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Save |
-                                   QDialogButtonBox.StandardButton.Cancel)
-        buttons.accepted.connect(self._save)
-        buttons.rejected.connect(self.reject)
-        form.addRow(buttons)
-        self.codec.currentIndexChanged.connect(self._fill_containers)
-        self._fill_containers()
-        self.saved: ExportPreset | None = None
+    return probe_video(video).video, probe_video(out).video
 
-    def _fill_containers(self) -> None:
-        codec = choices.by_key(choices.VIDEO_CODECS, self.codec.currentData())
-        self.container.clear()
-        for key in codec.containers:
-            self.container.addItem(choices.by_key(choices.CONTAINERS, key).label, key)
-        self.container.setCurrentIndex(max(0, self.container.findData(self.base.container)))
 
-    def _save(self) -> None:
-        codec = self.codec.currentData()
-        key = self.name.text().strip().lower()
-        # the base preset's encoder speed carries over; another codec gets its usual one
-        speed = (self.base.speed if codec == self.base.codec
-                 else CODEC_DEFAULT_SPEED.get(codec, self.base.speed))
-        preset = ExportPreset(key=key, label=self.name.text().strip(), codec=codec,
-                              container=self.container.currentData(), quality=self.quality.value(),
-                              speed=speed, description="Saved from the GUI")
-        try:
-            save_user_preset(preset)
-        except LipsyncError as exc:
-            self.error.setText(str(exc))
-            return
-        self.saved = preset
-        self.accept()
+def _find_faces(path: str, tier: str, cancel, on_progress):
+    from lipsync_desktop.job import find_faces
+
+    return find_faces(path, tier=tier, cancel=cancel, on_progress=on_progress)
 
 
 class MainWindow(QMainWindow):
@@ -142,21 +73,19 @@ class MainWindow(QMainWindow):
         super().__init__()
         self.settings = settings or Settings.load()
         self.prefs = self.settings.preferences
-        self.setWindowTitle(f"{APP_NAME} {__version__}")
+        self.session = Session(self.prefs)
+        self.setWindowTitle(APP_NAME)
         self.setWindowIcon(app_icon())
         self.setAcceptDrops(True)
-        self.video_path: str | None = None
-        self.audio_path: str | None = None
-        self.video_info: VideoFile | None = None
-        self.analysis = None
-        self.auto_id: int | None = None
         self.current_job: int | None = None
-        self._scan_worker: FaceScanWorker | None = None
         self._threads = WorkerThreads(self)
-        self._output_touched = False
+        self._requests = {"video": 0, "audio": 0, "scan": 0, "result": 0, "preview": 0}
+        self._scan_worker: CallWorker | None = None
+        self._preview_worker: CallWorker | None = None
         self._job_started = 0.0
         self._quit_now = False  # Ctrl+C in the terminal: close without asking
         self._stage = ""
+        self._preview_dir = Path(tempfile.mkdtemp(prefix="lipsync-preview-"))
 
         self.controller = QueueController(queue or JobQueue(), self.prefs, self)
         waiting = self.controller.queue.count("queued")
@@ -183,167 +112,29 @@ class MainWindow(QMainWindow):
     # --- layout ------------------------------------------------------------------------
 
     def _build(self) -> None:
-        self.video_zone = DropZone("1. Clip", "Drop a video here or click to choose. Several "
-                                   "clips or a folder go to the queue.", VIDEO_FILTER, True)
-        self.audio_zone = DropZone("2. New audio", "Drop the audio track here or click to choose.",
-                                   AUDIO_FILTER)
-        self.video_zone.setToolTip("The clip whose mouth is re-timed (Ctrl+O)")
-        self.audio_zone.setToolTip("The speech the mouth will follow (Ctrl+Shift+O)")
-
-        settings_box = QGroupBox("3. Settings")
-        form = QFormLayout(settings_box)
-        self.tier = choice_combo(choices.TIERS, self.prefs.default_tier, item_tips=True)
-        self.tier.setToolTip("Draft is fast for previews; Final spends time on quality")
-        form.addRow("Quality tier", self.tier)
-        self.preset = QComboBox()
-        self.preset.setToolTip("Codec, container and quality of the result")
-        prow = QHBoxLayout()
-        prow.addWidget(self.preset, 1)
-        self.b_save_preset = icon_button("Save…", "Save your own export preset", self._save_preset)
-        self.b_del_preset = icon_button("Delete", "Delete the selected preset of yours",
-                                        self._delete_preset)
-        prow.addWidget(self.b_save_preset)
-        prow.addWidget(self.b_del_preset)
-        form.addRow("Export preset", prow)
-        self.sync = choice_combo(choices.SYNC_MODES, item_tips=True)
-        self.sync.setToolTip("What happens when the audio is longer or shorter than the clip")
-        form.addRow("When lengths differ", self.sync)
-        trow = QHBoxLayout()
-        self.trim_start = QDoubleSpinBox()
-        self.trim_end = QDoubleSpinBox()
-        for box, special in ((self.trim_start, "start"), (self.trim_end, "end")):
-            box.setDecimals(2)
-            box.setSuffix(" s")
-            box.setRange(0, 0)
-            box.setSpecialValueText(special)
-            trow.addWidget(box)
-        self.trim_start.setToolTip("Re-animate from here (the rest is copied through)")
-        self.trim_end.setToolTip("Re-animate up to here")
-        self.b_mark_in = icon_button("[", "Set the start at the player's position", self._mark_in)
-        self.b_mark_out = icon_button("]", "Set the end at the player's position", self._mark_out)
-        for b in (self.b_mark_in, self.b_mark_out):
-            b.setFixedWidth(32)
-        trow.insertWidget(1, self.b_mark_in)
-        trow.addWidget(self.b_mark_out)
-        form.addRow("Trim range", trow)
-        orow = QHBoxLayout()
-        self.output = QLineEdit()
-        self.output.setPlaceholderText("Chosen when a clip is loaded")
-        self.output.setToolTip("Where the result is written; an existing file is never "
-                               "overwritten without asking")
-        orow.addWidget(self.output, 1)
-        self.b_output = icon_button("Browse…", "Choose the output file", self._choose_output)
-        orow.addWidget(self.b_output)
-        form.addRow("Output", orow)
-        srow = QHBoxLayout()
-        self.script = QPlainTextEdit()
-        self.script.setPlaceholderText("Optional: the words the new audio says. Their sounds "
-                                       "are aligned to the audio; a script that does not "
-                                       "match is ignored (the log says so).")
-        self.script.setFixedHeight(52)
-        self.script.setToolTip("What the new audio says (optional)")
-        self.language = QLineEdit("en")
-        self.language.setFixedWidth(52)
-        self.language.setToolTip("The script's language: en, de, fr, es, it, ru, cmn, ja, ... "
-                                 "(other languages than English need the 'scripts' extra)")
-        srow.addWidget(self.script, 1)
-        srow.addWidget(self.language)
-        form.addRow("Script", srow)
-
-        self.run_button = icon_button("Run  (Ctrl+R)", "Re-animate the selected face with the new "
-                                      "audio", self.run_current, "primary")
-        self.run_button.setMinimumHeight(36)
-        self.cancel_button = icon_button("Cancel  (Esc)", "Stop the running job; nothing is "
-                                         "written", self.cancel_current, "danger")
-        self.cancel_button.setEnabled(False)
-        self.progress = QProgressBar()
-        self.progress.setRange(0, 1000)
-        self.progress.setFormat("")
-        self.status = QLabel("Drop a clip and an audio track to begin.")
-        self.status.setObjectName("hint")
-        self.status.setWordWrap(True)
-        self.log_view = QPlainTextEdit()
-        self.log_view.setReadOnly(True)
-        self.log_view.setMaximumBlockCount(2000)
-        self.log_view.setPlaceholderText("Job log")
-
+        self.inputs = InputsPanel()
+        self.settings_panel = SettingsPanel(self.session)
+        self.run_panel = RunPanel()
+        self.faces_panel = FacesPanel(self.session, self._threads)
+        self.preview_panel = PreviewPanel()
+        self.result_panel = ResultPanel(self._threads)
         left = QWidget()
         ll = QVBoxLayout(left)
-        ll.addWidget(self.video_zone)
-        ll.addWidget(self.audio_zone)
-        ll.addWidget(settings_box)
-        brow = QHBoxLayout()
-        brow.addWidget(self.run_button, 2)
-        brow.addWidget(self.cancel_button, 1)
-        ll.addLayout(brow)
-        ll.addWidget(self.progress)
-        ll.addWidget(self.status)
-        ll.addWidget(self.log_view, 1)
-
-        # faces tab
-        self.frame_view = FrameView()
-        self.frame_view.setToolTip("Click a face to select it")
-        self.gallery = FaceGallery()
-        self.face_status = QLabel("Faces appear here after a clip is loaded.")
-        self.face_status.setObjectName("hint")
-        faces_tab = QWidget()
-        fl = QVBoxLayout(faces_tab)
-        fl.addWidget(self.frame_view, 1)
-        fl.addWidget(self.face_status)
-        fl.addWidget(self.gallery)
-        # preview tab
-        preview_tab = QWidget()
-        pl = QVBoxLayout(preview_tab)
-        self.player = None
-        try:
-            from PySide6.QtMultimedia import QAudioOutput, QMediaPlayer
-            from PySide6.QtMultimediaWidgets import QVideoWidget
-
-            self.video_widget = QVideoWidget()
-            self.player = QMediaPlayer(self)
-            self.audio_out = QAudioOutput(self)
-            self.player.setAudioOutput(self.audio_out)
-            self.player.setVideoOutput(self.video_widget)
-            pl.addWidget(self.video_widget, 1)
-        except Exception as exc:  # noqa: BLE001 - no multimedia backend: keep the rest usable
-            pl.addWidget(QLabel(f"The preview player is not available here ({exc})."), 1)
-        prow2 = QHBoxLayout()
-        self.b_play = icon_button("▶ Play", "Play or pause the preview (Space)", self._toggle_play)
-        self.scrub = QSlider(Qt.Orientation.Horizontal)
-        self.scrub.setToolTip("Scrub through the clip")
-        self.play_time = QLabel("0:00 / 0:00")
-        prow2.addWidget(self.b_play)
-        prow2.addWidget(self.scrub, 1)
-        prow2.addWidget(self.play_time)
-        pl.addLayout(prow2)
-        # compare tab
-        compare_tab = QWidget()
-        cl = QVBoxLayout(compare_tab)
-        self.compare = CompareView()
-        cl.addWidget(self.compare, 1)
-        crow = QHBoxLayout()
-        self.b_play_result = icon_button("Play result", "Open the result in your video player",
-                                         self._play_result)
-        self.b_reveal = icon_button("Show in folder", "Open the folder that holds the result",
-                                    self._reveal_result)
-        self.b_preview_result = icon_button("Preview here", "Load the result into the preview "
-                                            "player", self._preview_result)
-        for b in (self.b_play_result, self.b_reveal, self.b_preview_result):
-            b.setEnabled(False)
-            crow.addWidget(b)
-        crow.addStretch(1)
-        cl.addLayout(crow)
+        ll.addWidget(self.inputs)
+        ll.addWidget(self.settings_panel)
+        ll.addWidget(self.run_panel, 1)
+        left.setMinimumWidth(340)
 
         self.tabs = QTabWidget()
-        self.tabs.addTab(faces_tab, "Faces")
-        self.tabs.addTab(preview_tab, "Preview")
-        self.tabs.addTab(compare_tab, "Before / after")
+        self.tabs.addTab(self.faces_panel, "Faces")
+        self.tabs.addTab(self.preview_panel, "Preview")
+        self.tabs.addTab(self.result_panel, "Before / after")
 
         self.top_split = QSplitter(Qt.Orientation.Horizontal)
         self.top_split.addWidget(left)
         self.top_split.addWidget(self.tabs)
         self.top_split.setStretchFactor(1, 1)
-        self.top_split.setSizes([400, 800])
+        self.top_split.setSizes([420, 780])
         self.queue_panel = QueuePanel(self.controller)
         queue_box = QGroupBox("Batch queue")
         qlay = QVBoxLayout(queue_box)
@@ -356,21 +147,27 @@ class MainWindow(QMainWindow):
         self.main_split.setSizes([620, 240])
         self.setCentralWidget(self.main_split)
         self.resize(1280, 900)
-        self.reload_presets()
         self.tray = None
         if QSystemTrayIcon.isSystemTrayAvailable():
             self.tray = QSystemTrayIcon(app_icon(), self)
             self.tray.setToolTip(APP_NAME)
             self.tray.show()
-        self.setTabOrder(self.video_zone, self.audio_zone)
-        self.setTabOrder(self.audio_zone, self.tier)
-        self.setTabOrder(self.tier, self.preset)
-        self.setTabOrder(self.preset, self.sync)
-        self.setTabOrder(self.sync, self.trim_start)
-        self.setTabOrder(self.trim_start, self.trim_end)
-        self.setTabOrder(self.trim_end, self.output)
-        self.setTabOrder(self.output, self.run_button)
-        self.setTabOrder(self.run_button, self.cancel_button)
+        # the names tests and menus use
+        self.video_zone, self.audio_zone = self.inputs.video_zone, self.inputs.audio_zone
+        sp = self.settings_panel
+        self.tier, self.preset, self.sync, self.output = sp.tier, sp.preset, sp.sync, sp.output
+        self.trim_start, self.trim_end, self.script, self.language = (sp.trim_start, sp.trim_end,
+                                                                      sp.script, sp.language)
+        rp = self.run_panel
+        self.run_button, self.cancel_button, self.progress, self.status, self.log_view = (
+            rp.run_button, rp.cancel_button, rp.progress, rp.status, rp.log_view)
+        self.gallery, self.frame_view = self.faces_panel.gallery, self.faces_panel.frame_view
+        self.b_play_result = self.result_panel.b_play_result
+        for a, b in ((self.video_zone, self.audio_zone), (self.audio_zone, self.tier),
+                     (self.tier, self.preset), (self.preset, self.sync), (self.sync, self.trim_start),
+                     (self.trim_start, self.trim_end), (self.trim_end, self.output),
+                     (self.output, self.run_button), (self.run_button, self.cancel_button)):
+            self.setTabOrder(a, b)
 
     def _build_menus(self) -> None:
         m_file = self.menuBar().addMenu("&File")
@@ -381,12 +178,16 @@ class MainWindow(QMainWindow):
         self._action(m_file, "Add clips to &queue…", "Ctrl+Shift+A", self._add_clips_dialog)
         self.m_recent = m_file.addMenu("&Recent files")
         m_file.addSeparator()
+        self._action(m_file, "&Export queue…", None, self.queue_panel.export_queue)
+        self._action(m_file, "&Import queue…", None, self.queue_panel.import_queue)
+        m_file.addSeparator()
         self._action(m_file, "&Preferences…", QKeySequence.StandardKey.Preferences,
                      self.open_preferences).setShortcuts([QKeySequence("Ctrl+,")])
         m_file.addSeparator()
         self._action(m_file, "&Quit", QKeySequence.StandardKey.Quit, self.close)
         m_job = self.menuBar().addMenu("&Job")
         self.a_run = self._action(m_job, "&Run", "Ctrl+R", self.run_current)
+        self.a_preview = self._action(m_job, "&Preview a few seconds", "Ctrl+P", self.render_preview)
         self.a_cancel = self._action(m_job, "&Cancel", "Esc", self.cancel_current)
         self.a_delete = self._action(m_job, "&Delete selected jobs", QKeySequence.StandardKey.Delete,
                                      self.queue_panel.remove_selected)
@@ -403,14 +204,21 @@ class MainWindow(QMainWindow):
         return a
 
     def _wire(self) -> None:
-        self.video_zone.files_dropped.connect(self._video_dropped)
-        self.audio_zone.files_dropped.connect(lambda p: self.set_audio(p[0]))
-        self.gallery.face_selected.connect(self._face_selected)
-        self.frame_view.face_clicked.connect(lambda fid: self.gallery.select_face(fid))
-        self.preset.currentIndexChanged.connect(self._preset_changed)
-        self.tier.currentIndexChanged.connect(self._preset_changed)  # the tier's own preset
-        self.output.textEdited.connect(lambda _: setattr(self, "_output_touched", True))
-        self.output.textChanged.connect(lambda _: self._update_run_state())
+        self.inputs.clips_dropped.connect(self._video_dropped)
+        self.inputs.audio_dropped.connect(self.set_audio)
+        sp = self.settings_panel
+        sp.save_preset_requested.connect(self._save_preset)
+        sp.delete_preset_requested.connect(self._delete_preset)
+        sp.mark_in_requested.connect(lambda: self.trim_start.setValue(self.preview_panel.position_s()))
+        sp.mark_out_requested.connect(lambda: self.trim_end.setValue(self.preview_panel.position_s()))
+        self.run_panel.run_requested.connect(self.run_current)
+        self.run_panel.cancel_requested.connect(self.cancel_current)
+        self.run_panel.resume_requested.connect(lambda: self.controller.set_paused(False))
+        self.preview_panel.preview_requested.connect(self.render_preview)
+        self.result_panel.preview_here_requested.connect(self._preview_result)
+        self.result_panel.message.connect(lambda text: self.statusBar().showMessage(text, 15000))
+        for event in ("video", "audio", "output", "analysis"):
+            self.session.on(event, self._update_run_state)
         c = self.controller
         c.job_progress.connect(self._on_progress)
         c.job_stage.connect(self._on_stage)
@@ -418,13 +226,28 @@ class MainWindow(QMainWindow):
         c.job_finished.connect(self._on_finished)
         c.changed.connect(self._update_run_state)
         self.queue_panel.job_activated.connect(self._show_job)
-        if self.player is not None:
-            self.player.positionChanged.connect(self._player_pos)
-            self.player.durationChanged.connect(lambda d: self.scrub.setRange(0, d))
-            self.scrub.sliderMoved.connect(self.player.setPosition)
-            self.player.playbackStateChanged.connect(
-                lambda s: self.b_play.setText("❚❚ Pause" if s == self.player.PlaybackState.PlayingState
-                                              else "▶ Play"))
+        self.queue_panel.show_job_requested.connect(self._show_job)
+        self.queue_panel.edit_job_requested.connect(self._edit_job)
+
+    # --- compatibility names ------------------------------------------------------------
+
+    @property
+    def analysis(self):
+        return self.session.analysis
+
+    @property
+    def video_path(self) -> str | None:
+        return self.session.video_path
+
+    @property
+    def audio_path(self) -> str | None:
+        return self.session.audio_path
+
+    def face_choice(self) -> str:
+        return self.session.face_choice()
+
+    def build_spec(self) -> JobSpec:
+        return self.session.build_spec()
 
     # --- inputs -----------------------------------------------------------------------
 
@@ -441,256 +264,180 @@ class MainWindow(QMainWindow):
         elif clips:
             self.add_clips_to_queue(clips)
         else:
-            self.video_zone.set_state("", "That folder holds no video files.")
+            self.inputs.show_video("", error="That folder holds no video files.")
 
     def set_video(self, path: str) -> None:
-        """Load a clip: media info or the reason it cannot be used, preview, face scan."""
-        from lipsync_desktop.media.validate import validate_video
-
+        """Load a clip: it is read and checked off the GUI thread; then its faces are found."""
         self._stop_scan()
-        self.video_path, self.video_info, self.analysis = None, None, None
-        self.gallery.set_faces([], None)
-        self.frame_view.set_frame(None)
-        try:
-            info = validate_video(path, self.settings.limits)
-        except LipsyncError as exc:
-            self.video_zone.set_state(Path(path).name, str(exc))
-            self.face_status.setText("No faces: the clip cannot be used.")
-            self._update_run_state()
-            return
-        self.video_path, self.video_info = path, info
-        self.video_zone.set_state(f"{Path(path).name}\n{info.summary()}")
-        self.trim_start.setRange(0, info.video.duration_s)
-        self.trim_end.setRange(0, info.video.duration_s)
-        self.trim_start.setValue(0)
-        self.trim_end.setValue(0)
-        self._output_touched = False
-        self._suggest_output()
+        self._requests["video"] += 1
+        self.session.set_video(path, None)  # the previous clip's faces, trim and result go
+        self.result_panel.clear()
+        self.preview_panel.clear()
+        self.run_panel.reset("Reading the clip…")
+        self.inputs.show_video(Path(path).name, "Reading…", busy=True)
+        self.faces_panel.set_message("Reading the clip…")
+        worker = CallWorker(_validate, "video", path, self.settings.limits,
+                            tag=(self._requests["video"], path))
+        worker.done.connect(self._video_ready)
+        worker.failed.connect(self._video_refused)
+        self._threads.start(worker)
+
+    def _video_ready(self, tag, info) -> None:
+        if tag[0] != self._requests["video"]:
+            return  # another clip was chosen meanwhile
+        path = tag[1]
+        self.session.set_video(path, info)
+        self.inputs.show_video(Path(path).name, info.summary())
         self._remember(path)
-        if self.player is not None:
-            self.player.setSource(QUrl.fromLocalFile(str(Path(path).resolve())))
-        self.face_status.setText("Looking for faces…")
-        worker = FaceScanWorker(path, self.tier.currentData())
-        worker.progress.connect(self._scan_progress)
-        worker.finished.connect(self._faces_found)
-        worker.failed.connect(self._faces_failed)
+        self.preview_panel.load(path, f"The clip: {Path(path).name}")
+        self.preview_panel.b_render.setEnabled(self.session.audio_path is not None)
+        self.run_panel.reset("Looking for faces…")
+        self._start_scan(path)
+        self._update_run_state()
+
+    def _video_refused(self, tag, message: str) -> None:
+        if tag[0] != self._requests["video"]:
+            return
+        self.session.set_video(tag[1], None, message)
+        self.inputs.show_video(Path(tag[1]).name, error=message)
+        self.faces_panel.set_message("No faces: the clip cannot be used.")
+        self.run_panel.reset("Choose another clip.")
+        self._update_run_state()
+
+    def _start_scan(self, path: str) -> None:
+        self._requests["scan"] += 1
+        worker = CallWorker(_find_faces, path, self.session.tier, tag=self._requests["scan"],
+                            cancellable=True, on_progress=None)
+        worker.kwargs["on_progress"] = lambda ev, w=worker: w.done.emit("progress", ev.fraction)
+        worker.done.connect(self._scan_done)
+        worker.failed.connect(self._scan_failed)
         self._scan_worker = worker
         self._threads.start(worker)
+
+    def _scan_done(self, tag, value) -> None:
+        if tag == "progress":
+            if self.sender() is self._scan_worker:
+                self.faces_panel.set_scan_progress(value)
+            return
+        if tag != self._requests["scan"]:
+            return
+        _info, analysis, auto_id = value
+        self.session.set_analysis(analysis, auto_id)
+        if self.run_panel.status.text().startswith("Looking for faces"):
+            self.run_panel.status.setText("")
         self._update_run_state()
 
-    def set_audio(self, path: str) -> None:
-        from lipsync_desktop.media.validate import validate_audio
-
-        try:
-            info = validate_audio(path, self.settings.limits)
-        except LipsyncError as exc:
-            self.audio_path = None
-            self.audio_zone.set_state(Path(path).name, str(exc))
-        else:
-            self.audio_path = path
-            self.audio_zone.set_state(f"{Path(path).name}\n{info.summary()}")
-            self._remember(path)
-        self._update_run_state()
-
-    def _scan_progress(self, fraction: float) -> None:
-        if self.sender() is self._scan_worker:
-            self.face_status.setText(f"Looking for faces… {fraction:.0%}")
+    def _scan_failed(self, tag, message: str) -> None:
+        if tag == self._requests["scan"] and message:
+            self.faces_panel.set_message(message)
 
     def _stop_scan(self) -> None:
         if self._scan_worker is not None:
             self._scan_worker.cancel()
             self._scan_worker = None
 
-    def _faces_found(self, info, analysis, auto_id) -> None:
-        if self.sender() is not self._scan_worker:  # a newer clip was loaded meanwhile
-            return
-        from lipsync_desktop.media.frames import read_frame_at
+    def set_audio(self, path: str) -> None:
+        self._requests["audio"] += 1
+        self.inputs.show_audio(Path(path).name, "Reading…", busy=True)
+        worker = CallWorker(_validate, "audio", path, self.settings.limits,
+                            tag=(self._requests["audio"], path))
+        worker.done.connect(self._audio_ready)
+        worker.failed.connect(self._audio_refused)
+        self._threads.start(worker)
 
-        self.analysis, self.auto_id = analysis, auto_id
-        faces = []
-        for t in analysis.tracks:
-            faces.append({"id": t.id, "thumbnail": t.thumbnail,
-                          "seconds": t.frames_on_screen / analysis.fps, "share": t.share})
-        self.gallery.set_faces(faces, auto_id)
-        if not faces:
-            self.face_status.setText("No face was found: the clip would be copied unchanged.")
+    def _audio_ready(self, tag, info) -> None:
+        if tag[0] != self._requests["audio"]:
             return
-        # a frame where the auto face (else the first) is on screen, with every face's box
-        lead = analysis.track(auto_id) if auto_id is not None else analysis.tracks[0]
-        present = np.flatnonzero(lead.state != MISSING)
-        rel = lead.first + int(present[len(present) // 2])
-        boxes = {t.id: tuple(float(v) for v in t.boxes[rel - t.first])
-                 for t in analysis.tracks if t.present(rel)}
-        if self.video_path is None or self.video_info is None:
+        self.session.set_audio(tag[1], info)
+        self.inputs.show_audio(Path(tag[1]).name, info.summary())
+        self._remember(tag[1])
+        self.preview_panel.b_render.setEnabled(self.session.video_path is not None)
+
+    def _audio_refused(self, tag, message: str) -> None:
+        if tag[0] != self._requests["audio"]:
             return
-        frame = read_frame_at(self.video_path, self.video_info.video, analysis.start + rel)
-        self.frame_view.set_frame(frame, boxes)
-        self.frame_view.set_selected(auto_id)
-        self.face_status.setText(f"{len(faces)} face(s) found. Auto picks face {auto_id}; click "
-                                 "a thumbnail or a face to choose another.")
-        self._update_run_state()
-
-    def _faces_failed(self, message: str) -> None:
-        if self.sender() is not self._scan_worker or not message:
-            return
-        self.face_status.setText(message)
-
-    def _face_selected(self, face_id) -> None:
-        self.frame_view.set_selected(self.auto_id if face_id is None else face_id)
-
-    def face_choice(self) -> str:
-        """What goes into the job: 'auto', or the chosen face by its position on screen."""
-        face_id = self.gallery.current_face()
-        if face_id is None or self.analysis is None:
-            return choices.FACE_AUTO
-        box = self.analysis.track(face_id).mean_box()
-        return f"at:{(box[0] + box[2]) / 2:.1f},{(box[1] + box[3]) / 2:.1f}"
+        self.session.set_audio(tag[1], None, message)
+        self.inputs.show_audio(Path(tag[1]).name, error=message)
 
     # --- settings ---------------------------------------------------------------------
 
     def reload_presets(self) -> None:
-        current = self.preset.currentData()
-        self.preset.blockSignals(True)
-        self.preset.clear()
-        self.preset.addItem("Tier default (Draft or Final preset)", None)
-        for p in all_presets():
-            label = p.label + ("" if p.builtin else "  (yours)")
-            if not p.available:
-                label += "  (encoder missing)"
-            self.preset.addItem(label, p.key)
-            self.preset.setItemData(self.preset.count() - 1, p.description,
-                                    Qt.ItemDataRole.ToolTipRole)
-        self.preset.setCurrentIndex(max(0, self.preset.findData(current)))
-        self.preset.blockSignals(False)
+        self.settings_panel.reload_presets()
         self.queue_panel.reload_presets()
-        self._preset_changed()
-
-    def current_preset(self) -> ExportPreset:
-        key = self.preset.currentData() or DEFAULT_PRESET_FOR_TIER[self.tier.currentData()]
-        return get_preset(key)
-
-    def _preset_changed(self, *_) -> None:
-        p = self.current_preset()
-        self.b_del_preset.setEnabled(not p.builtin and self.preset.currentData() is not None)
-        if self.output.text():
-            self.output.setText(str(Path(self.output.text()).with_suffix(p.container_info.extension)))
 
     def _save_preset(self) -> None:
-        dlg = PresetDialog(self.current_preset(), self)
+        dlg = PresetDialog(self.session.preset(), self)
         if dlg.exec() and dlg.saved:
             self.reload_presets()
             self.preset.setCurrentIndex(self.preset.findData(dlg.saved.key))
 
     def _delete_preset(self) -> None:
         key = self.preset.currentData()
-        if key and QMessageBox.question(self, "Delete preset", f"Delete your preset '{key}'?") \
-                == QMessageBox.StandardButton.Yes:
+        if key and confirm(self, "Delete preset", f"Delete your preset '{key}'?"):
             delete_user_preset(key)
             self.reload_presets()
 
-    def _suggest_output(self) -> None:
-        if self.video_path and not self._output_touched:
-            self.output.setText(str(default_output(
-                self.video_path, self.current_preset().container_info.extension,
-                self.prefs.output_dir)))
-
-    def _choose_output(self) -> None:
-        ext = self.current_preset().container_info.extension
-        path, _ = QFileDialog.getSaveFileName(self, "Save the result as", self.output.text(),
-                                              f"*{ext}")
-        if path:
-            self.output.setText(path if Path(path).suffix else path + ext)
-            self._output_touched = True
-
-    def _mark_in(self) -> None:
-        if self.player is not None:
-            self.trim_start.setValue(self.player.position() / 1000)
-
-    def _mark_out(self) -> None:
-        if self.player is not None:
-            self.trim_end.setValue(self.player.position() / 1000)
-
-    def build_spec(self, video: str | None = None, output: str | None = None) -> JobSpec:
-        """A job from the window's current choices."""
-        start = self.trim_start.value() or None
-        end = self.trim_end.value() or None
-        return JobSpec(video=video or self.video_path or "", audio=self.audio_path or "",
-                       output=output or self.output.text().strip(),
-                       face=self.face_choice() if video is None else choices.FACE_AUTO,
-                       tier=self.tier.currentData(), preset=self.preset.currentData(),
-                       sync_mode=self.sync.currentData(),
-                       start=start if video is None else None,
-                       end=end if video is None else None, if_exists="refuse",
-                       transcript=self.script.toPlainText().strip() or None,  # of the audio
-                       language=self.language.text().strip() or "en")
-
     # --- running ----------------------------------------------------------------------
 
+    def _running(self) -> bool:
+        return self.current_job is not None and self.current_job in self.controller.running_ids
+
     def _update_run_state(self) -> None:
-        running = self.current_job is not None and self.current_job in self.controller.running_ids
-        ready = bool(self.video_path and self.audio_path and self.output.text().strip())
-        self.run_button.setEnabled(ready and not running)
-        self.cancel_button.setEnabled(running)
-        if not ready and not running:
-            missing = [n for n, ok in (("a clip", self.video_path), ("an audio track",
-                                                                     self.audio_path)) if not ok]
-            if missing:
-                self.status.setText("To run, add " + " and ".join(missing) + ".")
-        elif ready and not running and self.status.text().startswith("To run"):
+        running = self._running()
+        missing = self.session.missing()
+        self.run_panel.set_buttons(not missing, running)
+        if running or self.current_job is not None:
+            return
+        if missing:
+            self.status.setText("To run, add " + " and ".join(missing) + ".")
+        elif self.status.text().startswith("To run") or not self.status.text():
             self.status.setText("Ready: pick a face and press Run.")
 
     def run_current(self) -> None:
         """Queue the job described by the window and start it (the queue runs it)."""
-        if not (self.video_path and self.audio_path):
+        if self.session.missing() or self._running():
             self._update_run_state()
             return
-        if self.current_job is not None and self.current_job in self.controller.running_ids:
-            return
-        spec = self.build_spec()
+        spec = self.session.build_spec()
         out = Path(spec.output)
         if out.exists():
-            protected = " It is write-protected." if is_write_protected(out) else ""
-            answer = QMessageBox.question(
-                self, "Replace the file?", f"{out} already exists.{protected} Replace it?",
-                QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
-                QMessageBox.StandardButton.No)
-            if answer != QMessageBox.StandardButton.Yes:
+            if not confirm_replace(self, out):
                 return
             spec.if_exists = "force"  # the user said so, write-protected or not
         self.current_job = self.controller.queue.add(spec)
-        self.log_view.clear()
-        self.progress.setValue(0)
-        self.progress.setFormat("%p%")
         self._job_started = time.monotonic()
+        self._stage = ""
         if not self.controller.owns_queue:
-            self.status.setText("Queued: the other window that runs the batch queue will "
-                                "run it.")
+            text = "Queued: the other window that runs the batch queue will run it."
+        elif self.controller.paused:
+            text = "Queued, but the batch queue is paused: press Resume queue to run it."
         else:
-            self.status.setText("Queued…" if self.controller.paused else "Starting…")
+            text = "Starting…"
+        self.run_panel.started(text, self.controller.paused and self.controller.owns_queue)
         self.controller.changed.emit()
         self.controller.pump()
         self._update_run_state()
 
     def cancel_current(self) -> None:
-        if self.current_job is not None:
-            self.controller.cancel(self.current_job)
+        """Esc / Cancel: stops the window's job if it is running or waiting; else nothing."""
+        if self.current_job is None:
+            return
+        job = self.controller.queue.get(self.current_job)
+        if job.status not in ("running", "queued") and self.current_job not in self.controller.running_ids:
+            return
+        if self.controller.cancel(self.current_job) and job.status == "running":
             self.status.setText("Cancelling…")
 
     def add_clips_to_queue(self, clips: list[str]) -> None:
         """Queue one job per clip with the current audio and settings."""
-        if not self.audio_path:
-            self.video_zone.set_state(f"{len(clips)} clip(s) dropped",
-                                      "Choose the audio track first, then drop the clips again: "
-                                      "each clip gets that audio.")
+        if not self.session.audio_path:
+            self.inputs.show_video(f"{len(clips)} clip(s) dropped",
+                                   error="Choose the audio track first, then drop the clips again: "
+                                   "each clip gets that audio.")
             return
-        ext = self.current_preset().container_info.extension
         taken: set[Path] = set()
         for clip in clips:
-            out = default_output(clip, ext, self.prefs.output_dir)
-            while out in taken:
-                out = out.with_name(out.stem + "_b" + out.suffix)
-            taken.add(out)
-            self.controller.queue.add(self.build_spec(video=clip, output=str(out)))
+            self.controller.queue.add(self.session.batch_spec(clip, taken))
         self.statusBar().showMessage(f"Added {len(clips)} job(s) to the queue.", 8000)
         self.controller.changed.emit()
         self.controller.pump()
@@ -701,76 +448,75 @@ class MainWindow(QMainWindow):
             self.add_clips_to_queue(paths)
 
     def _on_progress(self, job_id: int, fraction: float, fps: float, eta) -> None:
-        if job_id != self.current_job:
-            return
-        self.progress.setValue(int(fraction * 1000))
-        fps_txt = f", {fps:.1f} fps" if fps else ""
-        self.status.setText(f"{self._stage}: {fraction:.0%}{fps_txt}, time left {_fmt_eta(eta)}")
+        if job_id == self.current_job:
+            self.run_panel.running(self._stage or "Working", fraction, fps, eta)
 
     def _on_stage(self, job_id: int, stage: str) -> None:
         if job_id == self.current_job:
             self._stage = stage.capitalize()
 
     def _on_log(self, job_id: int, line: str) -> None:
-        self.log_view.appendPlainText(f"[job {job_id}] {line}")
+        if job_id == self.current_job:
+            self.run_panel.log(f"[job {job_id}] {line}")
 
     def _on_finished(self, job_id: int, state: str, message: str) -> None:
         job = self.controller.queue.get(job_id)
         label = {c.key: c.label for c in choices.JOB_STATES}[state]
-        note = f"{job.name}: {label}" + (f". {message}" if message else "")
+        note = f"{job.name}: {label}" + (f". {message}" if message and not message.startswith(label)
+                                         else f". {message}" if message else "")
         self.statusBar().showMessage(note, 15000)
         if self.tray is not None and self.prefs.notify_desktop:
             self.tray.showMessage(APP_NAME, note, QSystemTrayIcon.MessageIcon.Information
                                   if state == "done" else QSystemTrayIcon.MessageIcon.Warning)
         if job_id == self.current_job:
             if state == "done":
-                self.progress.setValue(1000)
-                warned = "".join(f"\nNote: {w}" for w in job.result.get("warnings") or [])
-                self.status.setText(f"Done in {time.monotonic() - self._job_started:.1f} s: "
-                                    f"{job.result.get('output')}" +
-                                    (f"\n{message}" if message else "") + warned)
-                for w in job.result.get("warnings") or []:
-                    self.log_view.appendPlainText(f"[job {job_id}] warning: {w}")
+                warnings = job.result.get("warnings") or []
+                warned = "".join(f"\nNote: {w}" for w in warnings)
+                self.run_panel.done(f"Done in {time.monotonic() - self._job_started:.1f} s: "
+                                    f"{job.result.get('output')}" + (f"\n{message}" if message else "") + warned)
+                for w in warnings:
+                    self.run_panel.log(f"[job {job_id}] warning: {w}")
                 self.show_result(job_id)
-                self._output_touched = False
-                self._suggest_output()  # the next run gets a new name
+                self.session.job_done()  # a typed path stays; a suggested one moves on
             else:
-                self.status.setText(f"{label}: {message}")
-                self.progress.setFormat(label)
+                self.run_panel.ended(label, message)
         self._update_run_state()
 
-    # --- results ----------------------------------------------------------------------
+    # --- results and previews ---------------------------------------------------------
 
     def show_result(self, job_id: int) -> None:
-        """Fill the before/after view with a finished job's input and output."""
-        from lipsync_desktop.media.frames import read_frame_at
-        from lipsync_desktop.media.probe import probe_video
-
+        """Fill the before/after view with a finished job (probed off the GUI thread)."""
         job = self.controller.queue.get(job_id)
         out = job.result.get("output")
         if job.status != "done" or not out or not Path(out).is_file():
             return
-        try:
-            vin, vout = probe_video(job.spec.video).video, probe_video(out).video
-        except Exception as exc:  # noqa: BLE001 - a result we cannot read: say so
-            self.status.setText(f"The result cannot be read for comparison: {exc}")
+        self._requests["result"] += 1
+        worker = CallWorker(_probe_pair, job.spec.video, out, tag=(self._requests["result"], job_id))
+        worker.done.connect(self._result_probed)
+        worker.failed.connect(lambda _tag, msg: self.status.setText(
+            f"The result cannot be read for comparison: {msg}"))
+        self._threads.start(worker)
+
+    def _result_probed(self, tag, pair) -> None:
+        if tag[0] != self._requests["result"]:
             return
-        size = vin.display_size
-
-        def loader(i: int):
-            t = i / vout.fps
-            src_index = int(round(t * vin.fps))
-            before = read_frame_at(job.spec.video, vin, src_index % max(vin.frame_count, 1))
-            after = read_frame_at(out, vout, i, size)
-            return before, after
-
-        self._result_path = out
-        self.compare.set_source(loader, vout.frame_count,
-                                f"Job {job_id}: {Path(job.spec.video).name} + "
-                                f"{Path(job.spec.audio).name} → {Path(out).name}")
-        for b in (self.b_play_result, self.b_reveal, self.b_preview_result):
-            b.setEnabled(True)
-        self.tabs.setCurrentIndex(2)
+        job = self.controller.queue.get(tag[1])
+        vin, vout = pair
+        out = job.result["output"]
+        trim = None
+        if job.spec.start is not None or job.spec.end is not None:
+            trim = (job.spec.start or 0.0, job.spec.end or vin.duration_s)
+        mouth = None
+        if self.session.analysis is not None and self.session.video_path == job.spec.video \
+                and self.session.shown_face is not None:
+            box = self.session.analysis.track(self.session.shown_face).mean_box()
+            if box is not None:  # the lower half of the face, a little wider
+                w = box[2] - box[0]
+                mouth = (box[0] - 0.1 * w, (box[1] + box[3]) / 2, box[2] + 0.1 * w, box[3] + 0.1 * w)
+        self.result_panel.set_result(job.spec.video, vin, out, vout,
+                                     f"Job {job.id}: {Path(job.spec.video).name} + "
+                                     f"{Path(job.spec.audio).name} → {Path(out).name}", trim, mouth)
+        self.tabs.setCurrentIndex(COMPARE_TAB)
 
     def _show_job(self, job_id: int) -> None:
         job = self.controller.queue.get(job_id)
@@ -779,32 +525,61 @@ class MainWindow(QMainWindow):
         elif job.log_path and Path(job.log_path).is_file():
             self.log_view.setPlainText(Path(job.log_path).read_text(errors="replace")[-20000:])
 
-    def _play_result(self) -> None:
-        QDesktopServices.openUrl(QUrl.fromLocalFile(self._result_path))
+    def _edit_job(self, job_id: int) -> None:
+        """Load a queued job's inputs and settings into the window to change and run again."""
+        job = self.controller.queue.get(job_id)
+        s = job.spec
+        self.tier.setCurrentIndex(max(0, self.tier.findData(s.tier)))
+        self.preset.setCurrentIndex(max(0, self.preset.findData(s.preset)))
+        self.sync.setCurrentIndex(max(0, self.sync.findData(s.sync_mode)))
+        self.script.setPlainText(s.transcript or "")
+        self.language.setText(s.language)
+        self.set_audio(s.audio)
+        self.set_video(s.video)
+        self.session.set_output(s.output)
+        self.statusBar().showMessage(f"Job {job_id} is loaded into the window: change it and press "
+                                     "Run to queue it again.", 10000)
 
-    def _reveal_result(self) -> None:
-        QDesktopServices.openUrl(QUrl.fromLocalFile(str(Path(self._result_path).parent)))
+    def _preview_result(self, path: str) -> None:
+        if path:
+            self.preview_panel.load(path, f"The result: {Path(path).name}", play=True)
+            self.tabs.setCurrentIndex(PREVIEW_TAB)
 
-    def _preview_result(self) -> None:
-        if self.player is not None:
-            self.player.setSource(QUrl.fromLocalFile(self._result_path))
-            self.tabs.setCurrentIndex(1)
-            self.player.play()
+    def render_preview(self) -> None:
+        """Render a few seconds around the player's position (or the trim range) with the
+        current face, tier and audio, and play them in the Preview tab."""
+        from lipsync_desktop.preview import render_preview
 
-    def _toggle_play(self) -> None:
-        if self.player is None:
+        if self.session.missing() and self.session.missing() != ["an output path"]:
+            self.statusBar().showMessage("A preview needs a clip and an audio track.", 8000)
             return
-        if self.player.playbackState() == self.player.PlaybackState.PlayingState:
-            self.player.pause()
-        else:
-            self.player.play()
+        if self._preview_worker is not None:
+            self._preview_worker.cancel()
+        self._requests["preview"] += 1
+        spec = self.session.build_spec()
+        at = self.preview_panel.position_s()
+        folder = self._preview_dir / str(self._requests["preview"])
+        self.preview_panel.caption.setText("Rendering the preview…")
+        self.preview_panel.b_render.setEnabled(False)
+        worker = CallWorker(render_preview, spec, at, folder, tag=self._requests["preview"],
+                            cancellable=True)
+        worker.done.connect(self._preview_done)
+        worker.failed.connect(self._preview_failed)
+        self._preview_worker = worker
+        self._threads.start(worker)
+        self.tabs.setCurrentIndex(PREVIEW_TAB)
 
-    def _player_pos(self, ms: int) -> None:
-        if not self.scrub.isSliderDown():
-            self.scrub.setValue(ms)
-        total = self.player.duration() if self.player is not None else 0
-        self.play_time.setText(f"{ms // 60000}:{ms // 1000 % 60:02d} / "
-                               f"{total // 60000}:{total // 1000 % 60:02d}")
+    def _preview_done(self, tag, path) -> None:
+        self.preview_panel.b_render.setEnabled(True)
+        if tag == self._requests["preview"]:
+            self.preview_panel.load(str(path), "Preview: a few seconds of the job as it will look "
+                                    "(draft quality codec).", play=True)
+
+    def _preview_failed(self, tag, message: str) -> None:
+        self.preview_panel.b_render.setEnabled(True)
+        if tag == self._requests["preview"]:
+            self.preview_panel.caption.setText(f"The preview failed: {message}" if message
+                                               else "Preview cancelled.")
 
     # --- preferences, recent files, theme, state ---------------------------------------
 
@@ -816,6 +591,8 @@ class MainWindow(QMainWindow):
                 setattr(self.prefs, k, v)
             self.settings.save()
             self.apply_theme()
+            if not self.session.output_typed:
+                self.session.suggest_output()  # into the new output folder
             self.controller.pump()  # more parallel slots may start waiting jobs
 
     def apply_theme(self) -> None:
@@ -851,6 +628,18 @@ class MainWindow(QMainWindow):
         for name in ("top_split", "main_split"):
             if s.value(name):
                 getattr(self, name).restoreState(s.value(name))
+        self.fit_on_screen()
+
+    def fit_on_screen(self) -> None:
+        """Keep the window within the screen it is on (a size remembered from a bigger
+        screen, or grown by a long label, must not run off a laptop's)."""
+        screen = self.screen() or QGuiApplication.primaryScreen()
+        if screen is None:
+            return
+        area = screen.availableGeometry()
+        w, h = min(self.width(), area.width()), min(self.height(), area.height())
+        if (w, h) != (self.width(), self.height()):
+            self.resize(w, h)
 
     def save_state(self) -> None:
         s = self._qsettings()
@@ -866,8 +655,7 @@ class MainWindow(QMainWindow):
     def dropEvent(self, ev) -> None:  # noqa: N802
         """Dropped anywhere: audio files go to the audio slot, the rest to the clip slot."""
         paths = [u.toLocalFile() for u in ev.mimeData().urls() if u.isLocalFile()]
-        audio_exts = {".wav", ".mp3", ".flac", ".m4a", ".aac", ".ogg", ".opus", ".aiff", ".aif"}
-        audio = [p for p in paths if Path(p).suffix.lower() in audio_exts]
+        audio = [p for p in paths if Path(p).suffix.lower() in AUDIO_EXTS]
         if audio:
             self.set_audio(audio[0])
         rest = [p for p in paths if p not in audio]
@@ -889,10 +677,11 @@ class MainWindow(QMainWindow):
         self.close()
 
     def shutdown(self) -> None:
-        """Stop and join every thread this window started (face scans, jobs): nothing of
-        it runs on once the window is gone."""
+        """Stop and join every thread this window started (face scans, probes, previews,
+        jobs): nothing of it runs on once the window is gone."""
         self.controller.shutdown()
         self._stop_scan()
+        self.result_panel.stop()
         self._threads.stop()
 
     def closeEvent(self, ev) -> None:  # noqa: N802
@@ -908,7 +697,6 @@ class MainWindow(QMainWindow):
                 return
             self.controller.shutdown()
         self.shutdown()
-        if self.player is not None:
-            self.player.stop()
+        self.preview_panel.stop()
         self.save_state()
         ev.accept()

@@ -25,7 +25,7 @@ from PySide6.QtWidgets import (
 
 from lipsync_desktop import choices
 from lipsync_desktop.gui.widgets import choice_combo
-from lipsync_desktop.paths import log_dir
+from lipsync_desktop.paths import log_dir, results_dir
 from lipsync_desktop.settings import Preferences
 
 
@@ -75,7 +75,7 @@ class PreferencesDialog(QDialog):
         general = QWidget()
         form = QFormLayout(general)
         self.output_dir = QLineEdit(prefs.output_dir)
-        self.output_dir.setPlaceholderText("Next to the input clip")
+        self.output_dir.setPlaceholderText(str(results_dir()))
         self.output_dir.setToolTip("Where results go unless you pick another path")
         form.addRow("Default output folder", _folder_row(self.output_dir, "Output folder", self))
         self.log_dir = QLineEdit(prefs.log_dir)

@@ -16,6 +16,7 @@ class QueueController(QObject):
     job_stage = Signal(int, str)
     log_line = Signal(int, str)
     job_finished = Signal(int, str, str)  # id, state, message
+    drained = Signal()  # the last job has ended and nothing waits (not when paused)
 
     def __init__(self, queue: JobQueue, prefs: Preferences, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -23,6 +24,8 @@ class QueueController(QObject):
         self.prefs = prefs
         self.paused = False
         self._running: dict[int, JobWorker] = {}
+        self.live: dict[int, tuple[float, float | None]] = {}  # running id -> fraction, eta
+        self._ran_any = False
         self._threads = WorkerThreads(self)
         # one runner per queue: another app window that runs it leaves this one a viewer
         self._runner = queue.runner_lock()
@@ -50,11 +53,12 @@ class QueueController(QObject):
             if job is None:
                 break
             worker = JobWorker(self.queue, job, self.prefs)
-            worker.progress.connect(self.job_progress)
+            worker.progress.connect(self._on_progress)
             worker.stage.connect(self.job_stage)
             worker.log_line.connect(self.log_line)
             worker.finished.connect(self._on_finished)
             self._running[job.id] = worker
+            self._ran_any = True
             self._threads.start(worker)
             started = True
         if started:
@@ -89,8 +93,16 @@ class QueueController(QObject):
         self._runner.release()
         self.owns_queue = False
 
+    def _on_progress(self, job_id: int, fraction: float, fps: float, eta) -> None:
+        self.live[job_id] = (fraction, eta)
+        self.job_progress.emit(job_id, fraction, fps, eta)
+
     def _on_finished(self, job_id: int, state: str, message: str) -> None:
         self._running.pop(job_id, None)
+        self.live.pop(job_id, None)
         self.job_finished.emit(job_id, state, message)
         self.changed.emit()
         self.pump()
+        if self._ran_any and not self._running and not self.paused and self.queue.count("queued") == 0:
+            self._ran_any = False
+            self.drained.emit()

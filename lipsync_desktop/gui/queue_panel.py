@@ -1,21 +1,23 @@
-"""The batch queue panel: a table of jobs with their state and progress, and the actions
-on them. It edits the queue through ``QueueController``/``JobQueue`` only."""
+"""The batch queue panel, HandBrake-style: a table of jobs with their state and progress, a
+right-click menu on a job, the whole queue's progress and time left, what to do when it is
+done, export and import as JSON. It edits the queue through ``QueueController``/``JobQueue``;
+the figures and the JSON come from ``queue.overview``."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QRectF, Qt, QUrl, Signal
+from PySide6.QtGui import QColor, QDesktopServices, QGuiApplication, QPainter, QPalette
 from PySide6.QtWidgets import (
     QAbstractItemView,
-    QApplication,
     QComboBox,
     QFileDialog,
     QHBoxLayout,
     QHeaderView,
-    QStyle,
+    QLabel,
+    QMenu,
     QStyledItemDelegate,
-    QStyleOptionProgressBar,
     QTableWidget,
     QTableWidgetItem,
     QVBoxLayout,
@@ -23,35 +25,52 @@ from PySide6.QtWidgets import (
 )
 
 from lipsync_desktop import choices
+from lipsync_desktop.errors import LipsyncError
+from lipsync_desktop.gui.dialogs import confirm
 from lipsync_desktop.gui.queue_controller import QueueController
 from lipsync_desktop.gui.widgets import AUDIO_FILTER, icon_button
 from lipsync_desktop.presets import all_presets, get_preset
+from lipsync_desktop.queue.overview import export_jobs, import_jobs, overview
 
 COLUMNS = ("Clip", "Audio", "Tier", "Preset", "State", "Progress", "Output / message")
+PROGRESS_COLUMN = 5
 STATE_LABELS = {c.key: c.label for c in choices.JOB_STATES}
 STATE_HELP = {c.key: c.help for c in choices.JOB_STATES}
-
-
 FRACTION_ROLE = Qt.ItemDataRole.UserRole + 1
+MANY = 2  # removing this many jobs or more asks first
+QUEUE_FILTER = "Lipsync Desktop queue (*.json);;All files (*)"
 
 
 class ProgressDelegate(QStyledItemDelegate):
-    """Draws the Progress column as a progress bar (item data: fraction and label)."""
+    """Draws the Progress column as a bar that fills left to right in the theme's colours,
+    its text centred over the whole cell (readable at any percentage)."""
 
-    def paint(self, painter, option, index) -> None:
-        fraction = index.data(FRACTION_ROLE) or 0.0
-        bar = QStyleOptionProgressBar()
-        bar.rect = option.rect.adjusted(2, 3, -2, -3)
-        bar.minimum, bar.maximum = 0, 1000
-        bar.progress = int(fraction * 1000)
-        bar.text = index.data(Qt.ItemDataRole.DisplayRole) or ""
-        bar.textVisible = True
-        bar.state = option.state | QStyle.StateFlag.State_Enabled
-        QApplication.style().drawControl(QStyle.ControlElement.CE_ProgressBar, bar, painter)
+    def paint(self, painter: QPainter, option, index) -> None:
+        fraction = max(0.0, min(1.0, float(index.data(FRACTION_ROLE) or 0.0)))
+        text = index.data(Qt.ItemDataRole.DisplayRole) or ""
+        pal = option.palette
+        rect = QRectF(option.rect.adjusted(3, 4, -3, -4))
+        painter.save()
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        painter.setPen(Qt.PenStyle.NoPen)
+        painter.setBrush(pal.color(QPalette.ColorRole.Base).darker(115)
+                         if pal.color(QPalette.ColorRole.Base).lightness() > 128
+                         else pal.color(QPalette.ColorRole.Base).lighter(140))
+        painter.drawRoundedRect(rect, 3, 3)
+        if fraction > 0:
+            filled = QRectF(rect.left(), rect.top(), rect.width() * fraction, rect.height())
+            painter.setBrush(pal.color(QPalette.ColorRole.Highlight))
+            painter.drawRoundedRect(filled, 3, 3)
+        painter.setPen(QColor(pal.color(QPalette.ColorRole.Text)) if fraction < 0.5
+                       else pal.color(QPalette.ColorRole.HighlightedText))
+        painter.drawText(rect, Qt.AlignmentFlag.AlignCenter, text)
+        painter.restore()
 
 
 class QueuePanel(QWidget):
     job_activated = Signal(int)  # double-click: show that job in the main area
+    show_job_requested = Signal(int)  # "View log" / "Open result" from the menu
+    edit_job_requested = Signal(int)  # "Edit settings": load the job into the window
 
     def __init__(self, controller: QueueController, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -65,12 +84,14 @@ class QueuePanel(QWidget):
         hh = self.table.horizontalHeader()
         hh.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         hh.setSectionResizeMode(len(COLUMNS) - 1, QHeaderView.ResizeMode.Stretch)
-        hh.setSectionResizeMode(5, QHeaderView.ResizeMode.Fixed)
+        hh.setSectionResizeMode(PROGRESS_COLUMN, QHeaderView.ResizeMode.Fixed)
         self.table.itemDoubleClicked.connect(
             lambda item: self.job_activated.emit(item.data(Qt.ItemDataRole.UserRole)))
         self.table.itemSelectionChanged.connect(self._update_buttons)
-        self.table.setItemDelegateForColumn(5, ProgressDelegate(self.table))
-        self.table.setColumnWidth(5, 160)
+        self.table.setItemDelegateForColumn(PROGRESS_COLUMN, ProgressDelegate(self.table))
+        self.table.setColumnWidth(PROGRESS_COLUMN, 170)
+        self.table.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        self.table.customContextMenuRequested.connect(self._context_menu)
 
         self.b_up = icon_button("▲ Up", "Move the selected jobs earlier", lambda: self._move(-1))
         self.b_down = icon_button("▼ Down", "Move the selected jobs later", lambda: self._move(1))
@@ -80,6 +101,8 @@ class QueuePanel(QWidget):
         self.b_cancel = icon_button("Cancel", "Stop the selected running or queued jobs",
                                     self._cancel, "danger")
         self.b_remove = icon_button("Remove", "Remove the selected jobs (Delete)", self.remove_selected)
+        self.b_clear = icon_button("Clear finished", "Remove the jobs that are done from the list "
+                                   "(their files stay)", self.clear_finished)
         self.preset_box = QComboBox()
         self.preset_box.setToolTip("Export preset to apply to the selected jobs")
         self.b_preset = icon_button("Apply preset", "Use this export preset for the selected jobs",
@@ -89,19 +112,34 @@ class QueuePanel(QWidget):
         self.b_pause = icon_button("Pause queue", "Start no new jobs until resumed (running "
                                    "jobs finish)", self._toggle_pause)
         self.b_pause.setCheckable(True)
+        self.total = QLabel()
+        self.total.setObjectName("hint")
+        self.when_done = QComboBox()
+        for c in choices.QUEUE_DONE_ACTIONS:
+            self.when_done.addItem(c.label, c.key)
+            self.when_done.setItemData(self.when_done.count() - 1, c.help, Qt.ItemDataRole.ToolTipRole)
+        self.when_done.setCurrentIndex(max(0, self.when_done.findData(controller.prefs.queue_done)))
+        self.when_done.setToolTip("What happens when the last job of the queue has ended")
+        self.when_done.currentIndexChanged.connect(self._when_done_changed)
 
         top = QHBoxLayout()
-        for b in (self.b_up, self.b_down, self.b_dup, self.b_retry, self.b_cancel, self.b_remove):
+        for b in (self.b_up, self.b_down, self.b_dup, self.b_retry, self.b_cancel, self.b_remove,
+                  self.b_clear):
             top.addWidget(b)
         top.addStretch(1)
         top.addWidget(self.preset_box)
         top.addWidget(self.b_preset)
         top.addWidget(self.b_audio)
         top.addWidget(self.b_pause)
+        bottom = QHBoxLayout()
+        bottom.addWidget(self.total, 1)
+        bottom.addWidget(QLabel("When done:"))
+        bottom.addWidget(self.when_done)
         lay = QVBoxLayout(self)
         lay.setContentsMargins(4, 4, 4, 4)
         lay.addLayout(top)
-        lay.addWidget(self.table)
+        lay.addWidget(self.table, 1)
+        lay.addLayout(bottom)
 
         controller.changed.connect(self.reload)
         controller.job_progress.connect(self._on_progress)
@@ -133,7 +171,7 @@ class QueuePanel(QWidget):
             cells = (Path(s.video).name, Path(s.audio).name, s.tier.title(), preset,
                      STATE_LABELS.get(job.status, job.status), None, message)
             for c, text in enumerate(cells):
-                item = QTableWidgetItem(f"{job.progress:.0%}" if c == 5 else str(text))
+                item = QTableWidgetItem(f"{job.progress:.0%}" if c == PROGRESS_COLUMN else str(text))
                 item.setData(FRACTION_ROLE, job.progress)
                 item.setData(Qt.ItemDataRole.UserRole, job.id)
                 if c == 4:
@@ -153,22 +191,91 @@ class QueuePanel(QWidget):
         self.b_pause.setChecked(self.controller.paused)
         self.b_pause.setText("Resume queue" if self.controller.paused else "Pause queue")
         self._update_buttons()
+        self._update_total()
+
+    def _update_total(self) -> None:
+        view = overview(self.controller.queue.jobs(), self.controller.live)
+        paused = " The queue is paused." if self.controller.paused and \
+            self.controller.queue.count("queued") else ""
+        self.total.setText(view.describe() + paused)
 
     def _on_progress(self, job_id: int, fraction: float, fps: float, eta) -> None:
         r = self._rows.get(job_id)
         if r is None:
             return
-        item = self.table.item(r, 5)
+        item = self.table.item(r, PROGRESS_COLUMN)
         if item is not None:
             item.setData(FRACTION_ROLE, fraction)
             item.setText(f"{fraction:.0%}" + (f"  ETA {int(eta) // 60}:{int(eta) % 60:02d}"
                                               if eta is not None else ""))
+        self._update_total()
+
+    def _statuses(self) -> list[str]:
+        return [self.controller.queue.get(i).status for i in self.selected_ids()]
 
     def _update_buttons(self) -> None:
-        has = bool(self.selected_ids())
-        for b in (self.b_up, self.b_down, self.b_dup, self.b_retry, self.b_cancel, self.b_remove,
-                  self.b_preset, self.b_audio):
+        statuses = self._statuses()
+        has = bool(statuses)
+        for b in (self.b_up, self.b_down, self.b_dup, self.b_preset, self.b_audio):
             b.setEnabled(has)
+        self.b_cancel.setEnabled(any(s in ("running", "queued") for s in statuses))
+        self.b_retry.setEnabled(any(s in ("failed", "cancelled", "interrupted") for s in statuses))
+        self.b_remove.setEnabled(any(s != "running" for s in statuses))
+        self.b_clear.setEnabled(self.controller.queue.count("done") > 0)
+
+    # --- the right-click menu ---------------------------------------------------------
+
+    def _context_menu(self, pos) -> None:
+        item = self.table.itemAt(pos)
+        if item is None:
+            return
+        job_id = item.data(Qt.ItemDataRole.UserRole)
+        if job_id not in self.selected_ids():
+            self.table.clearSelection()
+            self.table.selectRow(item.row())
+        self.job_menu(job_id).exec(self.table.viewport().mapToGlobal(pos))
+
+    def job_menu(self, job_id: int) -> QMenu:
+        """The right-click menu of one job (its actions enabled as its state allows)."""
+        job = self.controller.queue.get(job_id)
+        output = job.result.get("output") if job.status == "done" else None
+        menu = QMenu(self)
+
+        def add(text: str, slot, enabled: bool = True) -> None:
+            action = menu.addAction(text)
+            action.triggered.connect(slot)
+            action.setEnabled(enabled)
+
+        add("Open output", lambda: self._open(output), bool(output and Path(output).is_file()))
+        add("Show in folder", lambda: self._open(str(Path(output).parent) if output else None),
+            bool(output))
+        add("View log", lambda: self.show_job_requested.emit(job_id), bool(job.log_path))
+        menu.addSeparator()
+        add("Edit settings…", lambda: self.edit_job_requested.emit(job_id), job.status != "running")
+        add("Retry / resume", self._retry, job.status in ("failed", "cancelled", "interrupted"))
+        add("Duplicate", self._duplicate)
+        add("Copy as command line", lambda: self.copy_command(job_id))
+        menu.addSeparator()
+        add("Cancel", self._cancel, job.status in ("running", "queued"))
+        add("Remove", self.remove_selected, job.status != "running")
+        return menu
+
+    def _open(self, path: str | None) -> None:
+        if path and not QDesktopServices.openUrl(QUrl.fromLocalFile(path)):
+            self.total.setText(f"Nothing on this system opens {path}.")
+
+    def copy_command(self, job_id: int) -> str:
+        """Put the job's ``lipsync-desktop run`` command on the clipboard; return it."""
+        from lipsync_desktop.cli import command_line
+
+        text = command_line(self.controller.queue.get(job_id).spec)
+        clipboard = QGuiApplication.clipboard()
+        if clipboard is not None:
+            clipboard.setText(text)
+        self.total.setText("The command line is on the clipboard.")
+        return text
+
+    # --- actions ----------------------------------------------------------------------
 
     def _move(self, offset: int) -> None:
         ids = self.selected_ids()
@@ -193,7 +300,18 @@ class QueuePanel(QWidget):
 
     def remove_selected(self) -> None:
         ids = [i for i in self.selected_ids() if i not in self.controller.running_ids]
+        if len(ids) >= MANY and not confirm(self, "Remove jobs", f"Remove {len(ids)} jobs from the "
+                                            "queue? Their files stay where they are."):
+            return
         self.controller.queue.remove(ids)
+        self.controller.changed.emit()
+
+    def clear_finished(self) -> None:
+        done = [j.id for j in self.controller.queue.jobs() if j.status == "done"]
+        if len(done) >= MANY and not confirm(self, "Clear finished jobs", f"Remove the {len(done)} "
+                                             "finished jobs from the list? Their files stay."):
+            return
+        self.controller.queue.remove(done)
         self.controller.changed.emit()
 
     def _apply_preset(self) -> None:
@@ -226,3 +344,36 @@ class QueuePanel(QWidget):
 
     def _toggle_pause(self) -> None:
         self.controller.set_paused(self.b_pause.isChecked())
+
+    def _when_done_changed(self) -> None:
+        self.controller.prefs.queue_done = self.when_done.currentData()
+
+    # --- export / import --------------------------------------------------------------
+
+    def export_queue(self, path: str | None = None) -> None:
+        """Write the selected jobs (none selected: all) to a JSON file."""
+        if path is None:
+            path, _ = QFileDialog.getSaveFileName(self, "Export the queue", "queue.json", QUEUE_FILTER)
+        if not path:
+            return
+        ids = set(self.selected_ids())
+        jobs = [j for j in self.controller.queue.jobs() if not ids or j.id in ids]
+        export_jobs(jobs, Path(path))
+        self.total.setText(f"{len(jobs)} job(s) written to {path}.")
+
+    def import_queue(self, path: str | None = None) -> None:
+        """Add the jobs of an exported queue file (they wait until the queue runs them)."""
+        if path is None:
+            path, _ = QFileDialog.getOpenFileName(self, "Import a queue", "", QUEUE_FILTER)
+        if not path:
+            return
+        try:
+            specs = import_jobs(Path(path))
+        except LipsyncError as exc:
+            self.total.setText(str(exc))
+            return
+        for spec in specs:
+            self.controller.queue.add(spec)
+        self.controller.changed.emit()
+        self.controller.pump()
+        self.total.setText(f"{len(specs)} job(s) added from {Path(path).name}.")

@@ -1,22 +1,20 @@
-"""Small reusable widgets: drop zones, a frame view with face boxes, the face gallery and
-the before/after comparison. They show data; they do not compute it."""
+"""Small reusable widgets: drop zones, a frame view with face boxes and the face gallery.
+They show data; they do not compute it."""
 
 from __future__ import annotations
 
 import numpy as np
-from PySide6.QtCore import QPoint, QRectF, QSize, Qt, Signal
+from PySide6.QtCore import QRectF, QSize, Qt, Signal
 from PySide6.QtGui import QColor, QIcon, QImage, QMouseEvent, QPainter, QPen, QPixmap
 from PySide6.QtWidgets import (
     QComboBox,
     QFileDialog,
     QFrame,
-    QHBoxLayout,
     QLabel,
     QListWidget,
     QListWidgetItem,
     QPushButton,
     QSizePolicy,
-    QSlider,
     QVBoxLayout,
     QWidget,
 )
@@ -51,6 +49,7 @@ class DropZone(QFrame):
         self.file_filter, self.multiple = file_filter, multiple
         self.setMinimumHeight(96)
         self.setCursor(Qt.CursorShape.PointingHandCursor)
+        self.plain_title = title  # the file dialog's title (no markup there)
         self.title = QLabel(f"<b>{title}</b>")
         self.detail = QLabel(hint)
         self.detail.setObjectName("hint")
@@ -78,9 +77,9 @@ class DropZone(QFrame):
 
     def browse(self) -> None:
         if self.multiple:
-            paths, _ = QFileDialog.getOpenFileNames(self, self.title.text(), "", self.file_filter)
+            paths, _ = QFileDialog.getOpenFileNames(self, self.plain_title, "", self.file_filter)
         else:
-            path, _ = QFileDialog.getOpenFileName(self, self.title.text(), "", self.file_filter)
+            path, _ = QFileDialog.getOpenFileName(self, self.plain_title, "", self.file_filter)
             paths = [path] if path else []
         if paths:
             self.files_dropped.emit(paths)
@@ -160,7 +159,15 @@ class FrameView(QLabel):
             p.setPen(QPen(QColor("#37d67a" if chosen else "#ffd166"), 3 if chosen else 1.5))
             r = QRectF(ox + x0 * k, oy + y0 * k, (x1 - x0) * k, (y1 - y0) * k)
             p.drawRect(r)
-            p.drawText(r.topLeft() + QPoint(4, -4), f"Face {fid}" + ("  (selected)" if chosen else ""))
+            label = f"Face {fid}" + ("  (selected)" if chosen else "")
+            metrics = p.fontMetrics()
+            tag = QRectF(r.left(), r.top() - metrics.height() - 4, metrics.horizontalAdvance(label) + 10,
+                         metrics.height() + 4)
+            if tag.top() < oy:  # no room above the box: put the label inside it
+                tag.moveTop(r.top())
+            p.fillRect(tag, QColor(0, 0, 0, 170))
+            p.setPen(QColor("#37d67a" if chosen else "#ffd166"))
+            p.drawText(tag, Qt.AlignmentFlag.AlignCenter, label)
         p.end()
 
     def mousePressEvent(self, ev: QMouseEvent) -> None:  # noqa: N802
@@ -231,86 +238,6 @@ class FaceGallery(QListWidget):
 
     def _changed(self, *_):
         self.face_selected.emit(self.current_face())
-
-
-class CompareView(QWidget):
-    """Before and after, one over the other, split by a wipe slider; a second slider
-    scrubs through time. Frames come from a callback (index -> (before, after))."""
-
-    def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self._before: QImage | None = None
-        self._after: QImage | None = None
-        self._loader = None
-        self.canvas = _WipeCanvas(self)
-        self.wipe = QSlider(Qt.Orientation.Horizontal)
-        self.wipe.setRange(0, 1000)
-        self.wipe.setValue(500)
-        self.wipe.setToolTip("Drag to wipe between the original (left) and the result (right)")
-        self.wipe.valueChanged.connect(self.canvas.update)
-        self.time = QSlider(Qt.Orientation.Horizontal)
-        self.time.setToolTip("Scrub through the clip")
-        self.time.sliderReleased.connect(self._load)
-        self.time.valueChanged.connect(lambda _: None if self.time.isSliderDown() else self._load())
-        self.caption = QLabel("Run a job to compare the original and the result here.")
-        self.caption.setObjectName("hint")
-        lay = QVBoxLayout(self)
-        lay.addWidget(self.canvas, 1)
-        row = QHBoxLayout()
-        row.addWidget(QLabel("Original"))
-        row.addWidget(self.wipe, 1)
-        row.addWidget(QLabel("Result"))
-        lay.addLayout(row)
-        row2 = QHBoxLayout()
-        row2.addWidget(QLabel("Time"))
-        row2.addWidget(self.time, 1)
-        lay.addLayout(row2)
-        lay.addWidget(self.caption)
-
-    def set_source(self, loader, n_frames: int, caption: str) -> None:
-        """loader(index) -> (before RGB, after RGB); n_frames of the result."""
-        self._loader = loader
-        self.time.blockSignals(True)
-        self.time.setRange(0, max(0, n_frames - 1))
-        self.time.setValue(min(n_frames // 3, max(0, n_frames - 1)))
-        self.time.blockSignals(False)
-        self.caption.setText(caption)
-        self._load()
-
-    def _load(self) -> None:
-        if self._loader is None:
-            return
-        before, after = self._loader(self.time.value())
-        self._before = qimage(before) if before is not None else None
-        self._after = qimage(after) if after is not None else None
-        self.canvas.update()
-
-
-class _WipeCanvas(QWidget):
-    def __init__(self, owner: CompareView) -> None:
-        super().__init__(owner)
-        self.owner = owner
-        self.setMinimumSize(320, 200)
-
-    def paintEvent(self, ev) -> None:  # noqa: N802
-        o = self.owner
-        if o._before is None or o._after is None:
-            return
-        p = QPainter(self)
-        p.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform)
-        img = o._after
-        k = min(self.width() / img.width(), self.height() / img.height())
-        w, h = img.width() * k, img.height() * k
-        x0, y0 = (self.width() - w) / 2, (self.height() - h) / 2
-        split = o.wipe.value() / 1000
-        p.drawImage(QRectF(x0, y0, w, h), o._after)
-        p.save()
-        p.setClipRect(QRectF(x0, y0, w * split, h))
-        p.drawImage(QRectF(x0, y0, w, h), o._before.scaled(img.width(), img.height()))
-        p.restore()
-        p.setPen(QPen(QColor("#ffffff"), 2))
-        p.drawLine(int(x0 + w * split), int(y0), int(x0 + w * split), int(y0 + h))
-        p.end()
 
 
 def choice_combo(options, current: str | None = None, item_tips: bool = False) -> QComboBox:

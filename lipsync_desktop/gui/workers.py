@@ -7,6 +7,9 @@ no processing happens here."""
 from __future__ import annotations
 
 import traceback
+from collections import OrderedDict
+from collections.abc import Callable
+from typing import Any
 
 from PySide6.QtCore import QObject, QThread, Signal, Slot
 
@@ -58,36 +61,105 @@ class JobWorker(QObject):
             self.finished.emit(self.job.id, "failed", str(exc))
 
 
-class FaceScanWorker(QObject):
-    """Finds the faces of a clip for the gallery."""
+class CallWorker(QObject):
+    """Runs one function call off the GUI thread (probing, validating, decoding a frame,
+    rendering a preview): ``done`` carries its return value, ``failed`` a message for the
+    user (a LipsyncError's own words, else what went wrong). ``tag`` travels with both so
+    a receiver can drop the answers to requests it no longer wants."""
 
-    progress = Signal(float)
-    finished = Signal(object, object, object)  # MediaInfo, FaceAnalysis, auto id
-    failed = Signal(str)
+    done = Signal(object, object)  # tag, value
+    failed = Signal(object, str)  # tag, message ("" when cancelled)
 
-    def __init__(self, video_path: str, tier: str) -> None:
+    def __init__(self, fn: Callable[..., Any], *args: Any, tag: Any = None, cancellable: bool = False,
+                 **kwargs: Any) -> None:
         super().__init__()
-        self.video_path, self.tier = video_path, tier
+        self.fn, self.args, self.kwargs, self.tag = fn, args, kwargs, tag
         self.cancel_token = CancelToken()
+        if cancellable:
+            self.kwargs["cancel"] = self.cancel_token
 
     def cancel(self) -> None:
         self.cancel_token.cancel()
 
     @Slot()
     def run(self) -> None:
-        from lipsync_desktop.job import find_faces
-
         try:
-            info, analysis, auto = find_faces(
-                self.video_path, tier=self.tier, cancel=self.cancel_token,
-                on_progress=lambda ev: self.progress.emit(ev.fraction))
-            self.finished.emit(info, analysis, auto)
+            value = self.fn(*self.args, **self.kwargs)
         except JobCancelled:
-            self.failed.emit("")
+            self.failed.emit(self.tag, "")
         except LipsyncError as exc:
-            self.failed.emit(str(exc))
-        except Exception as exc:  # noqa: BLE001
-            self.failed.emit(f"Face analysis failed unexpectedly: {exc}")
+            self.failed.emit(self.tag, str(exc))
+        except Exception as exc:  # noqa: BLE001 - report instead of dying in a thread
+            self.failed.emit(self.tag, f"{type(exc).__name__}: {exc}")
+        else:
+            self.done.emit(self.tag, value)
+
+
+class LatestOnly(QObject):
+    """One background call at a time for one kind of request, newest wins: a request
+    made while another runs waits, replacing any older waiting one (scrubbing asks for
+    many frames; only the last matters). Answers are cached by key (LRU, ``capacity``)."""
+
+    ready = Signal(object, object)  # key, value
+    failed = Signal(object, str)  # key, message
+
+    def __init__(self, threads: WorkerThreads, capacity: int = 64, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._threads = threads
+        self._cache: OrderedDict[Any, Any] = OrderedDict()
+        self._capacity = capacity
+        self._running: CallWorker | None = None
+        self._waiting: tuple[Any, Callable[..., Any], tuple] | None = None
+
+    def cached(self, key: Any) -> Any:
+        return self._cache.get(key)
+
+    def clear(self) -> None:
+        self._cache.clear()
+        self._waiting = None
+
+    def request(self, key: Any, fn: Callable[..., Any], *args: Any) -> bool:
+        """Ask for ``fn(*args)`` under ``key``; True when the answer was cached (``ready``
+        has been emitted already)."""
+        if key in self._cache:
+            self._cache.move_to_end(key)
+            self.ready.emit(key, self._cache[key])
+            return True
+        if self._running is not None:
+            self._waiting = (key, fn, args)
+            return False
+        self._start(key, fn, args)
+        return False
+
+    def _start(self, key: Any, fn: Callable[..., Any], args: tuple) -> None:
+        worker = CallWorker(fn, *args, tag=key)
+        worker.done.connect(self._done)
+        worker.failed.connect(self._failed)
+        self._running = worker
+        self._threads.start(worker)
+
+    def _next(self) -> None:
+        self._running = None
+        if self._waiting is not None:
+            key, fn, args = self._waiting
+            self._waiting = None
+            if key in self._cache:
+                self.ready.emit(key, self._cache[key])
+            else:
+                self._start(key, fn, args)
+
+    @Slot(object, object)
+    def _done(self, key: Any, value: Any) -> None:
+        self._cache[key] = value
+        while len(self._cache) > self._capacity:
+            self._cache.popitem(last=False)
+        self.ready.emit(key, value)
+        self._next()
+
+    @Slot(object, str)
+    def _failed(self, key: Any, message: str) -> None:
+        self.failed.emit(key, message)
+        self._next()
 
 
 class _RunThread(QThread):
