@@ -41,3 +41,29 @@ def samples_dir() -> Path:
     if not media.SAMPLES.is_dir():
         pytest.skip("../shared/samples is not present")
     return media.SAMPLES
+
+
+# --- the real main window (GUI tests) ---------------------------------------------
+
+@pytest.fixture
+def clip(gen) -> Path:
+    path = gen / "gui_face.mp4"
+    if not path.exists():
+        audio = media.tone(gen / "gui_clip_audio.wav", 2.0, 220)
+        media.face_clip(path, 2.0, audio=audio)
+    return path
+
+
+@pytest.fixture
+def window(qtbot, tmp_path):
+    from lipsync_desktop.gui.app import build_main_window
+    from lipsync_desktop.queue.store import JobQueue
+
+    w = build_main_window(JobQueue(tmp_path / "queue.sqlite3"))
+    qtbot.addWidget(w)
+    w.show()
+    qtbot.waitExposed(w)
+    yield w
+    w.shutdown()  # every thread of the window joined before the next test
+
+

@@ -91,3 +91,25 @@ def decode_frames(path: Path) -> np.ndarray:
     info = probe_video(path)
     with FrameReader(str(path), info.video) as reader:
         return np.stack(list(reader))
+
+
+def two_face_clip(path: Path, seconds: float = 1.0, fps: int = 25) -> Path:
+    """Two faces side by side (the astronaut and her mirror image), still."""
+    from skimage import data, transform
+
+    photo = data.astronaut()
+    face = (transform.resize(photo[0:300, 90:390], (240, 240), anti_aliasing=True) * 255).astype(np.uint8)
+    frame = np.full((300, 640, 3), (70, 90, 110), np.uint8)
+    frame[30:270, 40:280] = face
+    frame[30:270, 360:600] = face[:, ::-1]
+    n = int(seconds * fps)
+    proc = subprocess.Popen([ffmpeg_exe(), "-hide_banner", "-nostdin", "-v", "error", "-y", "-f", "rawvideo",
+                             "-pix_fmt", "rgb24", "-s", "640x300", "-r", str(fps), "-i", "pipe:0",
+                             "-c:v", "libx264", "-preset", "ultrafast", "-crf", "18", "-pix_fmt", "yuv420p",
+                             str(path)], stdin=subprocess.PIPE)
+    assert proc.stdin is not None
+    for _ in range(n):
+        proc.stdin.write(frame.tobytes())
+    proc.stdin.close()
+    assert proc.wait() == 0
+    return path

@@ -4,55 +4,13 @@ restart with the queue intact, cached result, preferences."""
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
-from PySide6.QtGui import QDropEvent
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QMessageBox
 
 from lipsync_desktop import APP_NAME
 from lipsync_desktop.queue.store import JobQueue
 from lipsync_desktop.spec import JobSpec
-from tests import media
-
-
-@pytest.fixture
-def clip(gen) -> Path:
-    path = gen / "gui_face.mp4"
-    if not path.exists():
-        audio = media.tone(gen / "gui_clip_audio.wav", 2.0, 220)
-        media.face_clip(path, 2.0, audio=audio)
-    return path
-
-
-@pytest.fixture
-def window(qtbot, tmp_path):
-    from lipsync_desktop.gui.app import build_main_window
-
-    w = build_main_window(JobQueue(tmp_path / "queue.sqlite3"))
-    qtbot.addWidget(w)
-    w.show()
-    qtbot.waitExposed(w)
-    yield w
-    w.shutdown()  # every thread of the window joined before the next test
-
-
-def _drop(widget, paths):
-    mime = QMimeData()
-    mime.setUrls([QUrl.fromLocalFile(str(p)) for p in paths])
-    ev = QDropEvent(QPointF(5, 5), Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton,
-                    Qt.KeyboardModifier.NoModifier)
-    widget.dropEvent(ev)
-
-
-def _load(qtbot, window, clip, speech):
-    _drop(window.video_zone, [clip])
-    _drop(window.audio_zone, [speech])
-    qtbot.waitUntil(lambda: window.analysis is not None, timeout=60000)
-
-
-def _wait_state(qtbot, window, job_id, states, timeout=120000):
-    qtbot.waitUntil(lambda: window.controller.queue.get(job_id).status in states
-                    and job_id not in window.controller.running_ids, timeout=timeout)
-    return window.controller.queue.get(job_id)
+from tests.gui_helpers import _drop, _load, _wait_state
 
 
 def test_window_opens_with_title_and_icon(window):
@@ -217,6 +175,7 @@ def test_preferences_dialog_saves(qtbot, window):
 HOLD_QUEUE = """
 import sys, time
 from lipsync_desktop.queue.store import JobQueue
+from tests.gui_helpers import _drop, _load, _wait_state
 from lipsync_desktop.spec import JobSpec
 q = JobQueue(sys.argv[1])
 assert q.runner_lock().acquire()

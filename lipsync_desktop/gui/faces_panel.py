@@ -7,7 +7,7 @@ import numpy as np
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
 from lipsync_desktop.faces.tracks import MISSING
-from lipsync_desktop.gui.widgets import FaceGallery, FrameView
+from lipsync_desktop.gui.widgets import FaceGallery, FrameView, loose_label
 from lipsync_desktop.gui.workers import LatestOnly, WorkerThreads
 from lipsync_desktop.session import Session
 
@@ -27,7 +27,7 @@ class FacesPanel(QWidget):
         self.frame_view = FrameView()
         self.frame_view.setToolTip("Click a face to select it")
         self.gallery = FaceGallery()
-        self.face_status = QLabel(session.face_status())
+        self.face_status = loose_label(QLabel(session.face_status()))
         self.face_status.setObjectName("hint")
         self.face_status.setWordWrap(True)
         lay = QVBoxLayout(self)

@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (
     QGroupBox,
     QMainWindow,
     QMessageBox,
+    QScrollArea,
     QSplitter,
     QSystemTrayIcon,
     QTabWidget,
@@ -81,6 +82,7 @@ class MainWindow(QMainWindow):
         self._threads = WorkerThreads(self)
         self._requests = {"video": 0, "audio": 0, "scan": 0, "result": 0, "preview": 0}
         self._scan_worker: CallWorker | None = None
+        self._scanned_tier = ""
         self._preview_worker: CallWorker | None = None
         self._job_started = 0.0
         self._quit_now = False  # Ctrl+C in the terminal: close without asking
@@ -123,7 +125,11 @@ class MainWindow(QMainWindow):
         ll.addWidget(self.inputs)
         ll.addWidget(self.settings_panel)
         ll.addWidget(self.run_panel, 1)
-        left.setMinimumWidth(340)
+        scroll = QScrollArea()  # on a short screen the inputs and settings scroll
+        scroll.setWidget(left)
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QScrollArea.Shape.NoFrame)
+        scroll.setMinimumWidth(380)
 
         self.tabs = QTabWidget()
         self.tabs.addTab(self.faces_panel, "Faces")
@@ -131,7 +137,7 @@ class MainWindow(QMainWindow):
         self.tabs.addTab(self.result_panel, "Before / after")
 
         self.top_split = QSplitter(Qt.Orientation.Horizontal)
-        self.top_split.addWidget(left)
+        self.top_split.addWidget(scroll)
         self.top_split.addWidget(self.tabs)
         self.top_split.setStretchFactor(1, 1)
         self.top_split.setSizes([420, 780])
@@ -219,12 +225,15 @@ class MainWindow(QMainWindow):
         self.result_panel.message.connect(lambda text: self.statusBar().showMessage(text, 15000))
         for event in ("video", "audio", "output", "analysis"):
             self.session.on(event, self._update_run_state)
+        self.session.on("settings", self._rescan_for_tier)
         c = self.controller
         c.job_progress.connect(self._on_progress)
         c.job_stage.connect(self._on_stage)
         c.log_line.connect(self._on_log)
         c.job_finished.connect(self._on_finished)
         c.changed.connect(self._update_run_state)
+        c.drained.connect(self._queue_done)
+        self.queue_panel.when_done.currentIndexChanged.connect(lambda _: self.settings.save())
         self.queue_panel.job_activated.connect(self._show_job)
         self.queue_panel.show_job_requested.connect(self._show_job)
         self.queue_panel.edit_job_requested.connect(self._edit_job)
@@ -304,7 +313,16 @@ class MainWindow(QMainWindow):
         self.run_panel.reset("Choose another clip.")
         self._update_run_state()
 
+    def _rescan_for_tier(self) -> None:
+        """Another tier analyses faces with other settings: analyse again in the background
+        (the gallery stays meanwhile), so Run finds that analysis ready."""
+        if self.session.video is not None and self.session.video_path and \
+                self.session.tier != self._scanned_tier:
+            self._start_scan(self.session.video_path)
+
     def _start_scan(self, path: str) -> None:
+        self._stop_scan()
+        self._scanned_tier = self.session.tier
         self._requests["scan"] += 1
         worker = CallWorker(_find_faces, path, self.session.tier, tag=self._requests["scan"],
                             cancellable=True, on_progress=None)
@@ -481,6 +499,29 @@ class MainWindow(QMainWindow):
             else:
                 self.run_panel.ended(label, message)
         self._update_run_state()
+
+    def _queue_done(self) -> None:
+        """The last job has ended: do what the user chose for that moment."""
+        from lipsync_desktop.queue.hooks import run_command
+        from lipsync_desktop.queue.overview import overview
+
+        action = self.prefs.queue_done
+        jobs = self.controller.queue.jobs()
+        summary = overview(jobs, {}).describe()
+        if action == "notify":
+            self.statusBar().showMessage(f"The batch queue is done: {summary}.", 30000)
+            if self.tray is not None:
+                self.tray.showMessage(APP_NAME, f"The batch queue is done: {summary}.")
+        elif action == "quit":
+            self.quit_now()
+        elif action == "command" and self.prefs.queue_done_command.strip():
+            payload = {"status": "queue_done", "summary": summary,
+                       "jobs": [{"id": j.id, "status": j.status, "output": j.result.get("output"),
+                                 "message": j.message} for j in jobs]}
+            worker = CallWorker(run_command, self.prefs.queue_done_command, payload)
+            worker.done.connect(lambda _tag, problem: self.statusBar().showMessage(
+                f"The queue-done command: {problem}" if problem else "The queue-done command ran.", 15000))
+            self._threads.start(worker)
 
     # --- results and previews ---------------------------------------------------------
 

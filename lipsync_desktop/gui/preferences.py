@@ -107,8 +107,17 @@ class PreferencesDialog(QDialog):
         self.webhook.setPlaceholderText("Off. Example: https://example.com/hooks/lipsync")
         self.webhook.setToolTip("The job's result JSON is POSTed here when it ends")
         nform.addRow("Webhook URL", self.webhook)
-        hint = QLabel("Both are off unless filled in. Failures are written to the job log and "
-                      "never fail the job.")
+        self.queue_done = choice_combo(choices.QUEUE_DONE_ACTIONS, prefs.queue_done, item_tips=True)
+        self.queue_done.setToolTip("What happens when the last job of the batch queue has ended "
+                                   "(also set below the queue)")
+        nform.addRow("When the queue is done", self.queue_done)
+        self.queue_command = QLineEdit(prefs.queue_done_command)
+        self.queue_command.setPlaceholderText("Off. Example: /usr/local/bin/batch-done.sh")
+        self.queue_command.setToolTip("Runs once the whole queue is done (when that action is chosen), "
+                                      "with the queue's summary JSON on standard input")
+        nform.addRow("Queue-done command", self.queue_command)
+        hint = QLabel("Commands and the webhook are off unless filled in. Failures are written to "
+                      "the log and never fail a job.")
         hint.setObjectName("hint")
         hint.setWordWrap(True)
         nform.addRow(hint)
@@ -135,6 +144,8 @@ class PreferencesDialog(QDialog):
                     default_tier=self.tier.currentData(),
                     notify_desktop=self.notify_desktop.isChecked(),
                     on_finish_command=self.command.text().strip(),
-                    webhook_url=self.webhook.text().strip())
+                    webhook_url=self.webhook.text().strip(),
+                    queue_done=self.queue_done.currentData(),
+                    queue_done_command=self.queue_command.text().strip())
         p.validate()
         return p

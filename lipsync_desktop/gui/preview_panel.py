@@ -9,7 +9,7 @@ from pathlib import Path
 from PySide6.QtCore import Qt, QUrl, Signal
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QSlider, QVBoxLayout, QWidget
 
-from lipsync_desktop.gui.widgets import icon_button
+from lipsync_desktop.gui.widgets import icon_button, loose_label
 
 
 def fmt_time(ms: int) -> str:
@@ -25,7 +25,7 @@ class PreviewPanel(QWidget):
         super().__init__(parent)
         lay = QVBoxLayout(self)
         self.player = None
-        self.caption = QLabel("The clip plays here once it is loaded.")
+        self.caption = loose_label(QLabel("The clip plays here once it is loaded."))
         self.caption.setObjectName("hint")
         try:
             from PySide6.QtMultimedia import QAudioOutput, QMediaPlayer

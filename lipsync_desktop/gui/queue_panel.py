@@ -28,7 +28,7 @@ from lipsync_desktop import choices
 from lipsync_desktop.errors import LipsyncError
 from lipsync_desktop.gui.dialogs import confirm
 from lipsync_desktop.gui.queue_controller import QueueController
-from lipsync_desktop.gui.widgets import AUDIO_FILTER, icon_button
+from lipsync_desktop.gui.widgets import AUDIO_FILTER, icon_button, loose_label
 from lipsync_desktop.presets import all_presets, get_preset
 from lipsync_desktop.queue.overview import export_jobs, import_jobs, overview
 
@@ -76,6 +76,7 @@ class QueuePanel(QWidget):
         super().__init__(parent)
         self.controller = controller
         self._rows: dict[int, int] = {}  # job id -> table row
+        self._jobs: list = []  # as last read from the database (progress comes by signal)
         self.table = QTableWidget(0, len(COLUMNS))
         self.table.setHorizontalHeaderLabels(COLUMNS)
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
@@ -93,26 +94,26 @@ class QueuePanel(QWidget):
         self.table.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         self.table.customContextMenuRequested.connect(self._context_menu)
 
-        self.b_up = icon_button("▲ Up", "Move the selected jobs earlier", lambda: self._move(-1))
-        self.b_down = icon_button("▼ Down", "Move the selected jobs later", lambda: self._move(1))
+        self.b_up = icon_button("▲", "Move the selected jobs earlier", lambda: self._move(-1))
+        self.b_down = icon_button("▼", "Move the selected jobs later", lambda: self._move(1))
         self.b_dup = icon_button("Duplicate", "Queue a copy of the selected jobs", self._duplicate)
-        self.b_retry = icon_button("Retry / resume", "Run failed, cancelled or interrupted jobs "
+        self.b_retry = icon_button("Retry", "Run failed, cancelled or interrupted jobs "
                                    "again", self._retry)
         self.b_cancel = icon_button("Cancel", "Stop the selected running or queued jobs",
                                     self._cancel, "danger")
         self.b_remove = icon_button("Remove", "Remove the selected jobs (Delete)", self.remove_selected)
-        self.b_clear = icon_button("Clear finished", "Remove the jobs that are done from the list "
+        self.b_clear = icon_button("Clear done", "Remove the jobs that are done from the list "
                                    "(their files stay)", self.clear_finished)
         self.preset_box = QComboBox()
         self.preset_box.setToolTip("Export preset to apply to the selected jobs")
-        self.b_preset = icon_button("Apply preset", "Use this export preset for the selected jobs",
+        self.b_preset = icon_button("Apply", "Use this export preset for the selected jobs",
                                     self._apply_preset)
-        self.b_audio = icon_button("Apply audio…", "Use one audio track for all selected jobs",
+        self.b_audio = icon_button("Audio…", "Use one audio track for all selected jobs",
                                    self._apply_audio)
         self.b_pause = icon_button("Pause queue", "Start no new jobs until resumed (running "
                                    "jobs finish)", self._toggle_pause)
         self.b_pause.setCheckable(True)
-        self.total = QLabel()
+        self.total = loose_label(QLabel())
         self.total.setObjectName("hint")
         self.when_done = QComboBox()
         for c in choices.QUEUE_DONE_ACTIONS:
@@ -122,17 +123,18 @@ class QueuePanel(QWidget):
         self.when_done.setToolTip("What happens when the last job of the queue has ended")
         self.when_done.currentIndexChanged.connect(self._when_done_changed)
 
+        # two short rows rather than one long one: the window must fit a 1366 px laptop
         top = QHBoxLayout()
-        for b in (self.b_up, self.b_down, self.b_dup, self.b_retry, self.b_cancel, self.b_remove,
+        for b in (self.b_up, self.b_down, self.b_retry, self.b_cancel, self.b_remove, self.b_dup,
                   self.b_clear):
             top.addWidget(b)
         top.addStretch(1)
-        top.addWidget(self.preset_box)
-        top.addWidget(self.b_preset)
-        top.addWidget(self.b_audio)
         top.addWidget(self.b_pause)
         bottom = QHBoxLayout()
         bottom.addWidget(self.total, 1)
+        bottom.addWidget(self.preset_box)
+        bottom.addWidget(self.b_preset)
+        bottom.addWidget(self.b_audio)
         bottom.addWidget(QLabel("When done:"))
         bottom.addWidget(self.when_done)
         lay = QVBoxLayout(self)
@@ -161,6 +163,7 @@ class QueuePanel(QWidget):
         """Rebuild the table from the database, keeping the selection."""
         keep = set(self.selected_ids())
         jobs = self.controller.queue.jobs()
+        self._jobs = jobs
         self.table.setRowCount(len(jobs))
         self._rows = {}
         for r, job in enumerate(jobs):
@@ -194,9 +197,10 @@ class QueuePanel(QWidget):
         self._update_total()
 
     def _update_total(self) -> None:
-        view = overview(self.controller.queue.jobs(), self.controller.live)
+        # from the jobs as last read and the live progress: no database read per progress step
+        view = overview(self._jobs, self.controller.live)
         paused = " The queue is paused." if self.controller.paused and \
-            self.controller.queue.count("queued") else ""
+            any(j.status == "queued" for j in self._jobs) else ""
         self.total.setText(view.describe() + paused)
 
     def _on_progress(self, job_id: int, fraction: float, fps: float, eta) -> None:
@@ -211,7 +215,8 @@ class QueuePanel(QWidget):
         self._update_total()
 
     def _statuses(self) -> list[str]:
-        return [self.controller.queue.get(i).status for i in self.selected_ids()]
+        status = {j.id: j.status for j in self._jobs}
+        return [status.get(i, "") for i in self.selected_ids()]
 
     def _update_buttons(self) -> None:
         statuses = self._statuses()
@@ -221,7 +226,7 @@ class QueuePanel(QWidget):
         self.b_cancel.setEnabled(any(s in ("running", "queued") for s in statuses))
         self.b_retry.setEnabled(any(s in ("failed", "cancelled", "interrupted") for s in statuses))
         self.b_remove.setEnabled(any(s != "running" for s in statuses))
-        self.b_clear.setEnabled(self.controller.queue.count("done") > 0)
+        self.b_clear.setEnabled(any(j.status == "done" for j in self._jobs))
 
     # --- the right-click menu ---------------------------------------------------------
 

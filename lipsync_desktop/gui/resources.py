@@ -34,8 +34,9 @@ def theme_qss(theme: str) -> str:
     """The style sheet of a theme (``choices.THEMES``), or "" when it is not installed."""
     if theme not in choices.keys(choices.THEMES):
         theme = choices.DEFAULT_THEME
-    path = resources_dir() / "themes" / f"{theme}.qss"
+    folder = resources_dir() / "themes"
     try:
-        return path.read_text(encoding="utf-8")
+        text = (folder / f"{theme}.qss").read_text(encoding="utf-8")
     except OSError:
         return ""
+    return text.replace("@THEMES@", folder.as_posix())  # images beside the sheet (arrows)

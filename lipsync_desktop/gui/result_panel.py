@@ -13,7 +13,7 @@ from PySide6.QtCore import QRectF, Qt, QTimer, QUrl, Signal
 from PySide6.QtGui import QColor, QDesktopServices, QImage, QPainter, QPen
 from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QSlider, QVBoxLayout, QWidget
 
-from lipsync_desktop.gui.widgets import icon_button, qimage
+from lipsync_desktop.gui.widgets import icon_button, loose_label, qimage
 from lipsync_desktop.gui.workers import LatestOnly, WorkerThreads
 
 
@@ -107,13 +107,13 @@ class ResultPanel(QWidget):
         self.time = TimelineSlider()
         self.time.setToolTip("Scrub through the result (arrows: a frame; J / L: a second; K: play)")
         self.time.valueChanged.connect(self._want)
-        self.timecode = QLabel("–")
+        self.timecode = loose_label(QLabel("–"))
         self.zoom = QCheckBox("Zoom on mouth")
         self.zoom.setToolTip("Show the mouth up close")
         self.zoom.toggled.connect(self.canvas.update)
         self.zoom.setEnabled(False)
         self.b_play_both = icon_button("▶ Play", "Play the comparison with the new audio (K)", self.toggle_play)
-        self.caption = QLabel("Run a job to compare the original and the result here.")
+        self.caption = loose_label(QLabel("Run a job to compare the original and the result here."))
         self.caption.setObjectName("hint")
         self.caption.setWordWrap(True)
         self.b_play_result = icon_button("Play result", "Open the result in your video player",

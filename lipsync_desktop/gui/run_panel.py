@@ -5,7 +5,7 @@ from __future__ import annotations
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPlainTextEdit, QProgressBar, QVBoxLayout, QWidget
 
-from lipsync_desktop.gui.widgets import icon_button
+from lipsync_desktop.gui.widgets import icon_button, loose_label
 
 
 def fmt_eta(eta: float | None) -> str:
@@ -38,7 +38,7 @@ class RunPanel(QWidget):
         self.progress.setRange(0, 1000)
         self.progress.setFormat("")
         self.progress.setTextVisible(True)
-        self.status = QLabel("Drop a clip and an audio track to begin.")
+        self.status = loose_label(QLabel("Drop a clip and an audio track to begin."))
         self.status.setObjectName("hint")
         self.status.setWordWrap(True)
         self.log_view = QPlainTextEdit()

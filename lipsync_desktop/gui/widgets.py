@@ -31,6 +31,15 @@ def qimage(rgb: np.ndarray) -> QImage:
     return QImage(rgb.data, w, h, 3 * w, QImage.Format.Format_RGB888).copy()
 
 
+def loose_label(label: QLabel) -> QLabel:
+    """A wrapping label whose text never sets its width: a long path or caption wraps or
+    is cut instead of widening the window."""
+    label.setWordWrap(True)
+    label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+    label.setMinimumWidth(1)
+    return label
+
+
 def _restyle(w: QWidget) -> None:
     w.style().unpolish(w)
     w.style().polish(w)
@@ -51,12 +60,10 @@ class DropZone(QFrame):
         self.setCursor(Qt.CursorShape.PointingHandCursor)
         self.plain_title = title  # the file dialog's title (no markup there)
         self.title = QLabel(f"<b>{title}</b>")
-        self.detail = QLabel(hint)
+        self.detail = loose_label(QLabel(hint))
         self.detail.setObjectName("hint")
-        self.detail.setWordWrap(True)
-        self.error = QLabel()
+        self.error = loose_label(QLabel())
         self.error.setObjectName("error")
-        self.error.setWordWrap(True)
         self.error.hide()
         lay = QVBoxLayout(self)
         lay.addWidget(self.title)
