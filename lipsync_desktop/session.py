@@ -84,7 +84,19 @@ class Session:
         self._emit("audio")
 
     def set_analysis(self, analysis: FaceAnalysis | None, auto_id: int | None) -> None:
-        self.analysis, self.auto_id, self.face_id = analysis, auto_id, None
+        """New faces for the clip. A face the user chose stays chosen when the new analysis
+        (another tier's, say) has a face at the same place."""
+        kept = None
+        if self.face_id is not None and self.analysis is not None and analysis is not None:
+            old = self.analysis.track(self.face_id).mean_box()
+            if old is not None:
+                cx, cy = (old[0] + old[2]) / 2, (old[1] + old[3]) / 2
+                for t in analysis.tracks:
+                    box = t.mean_box()
+                    if box is not None and box[0] <= cx <= box[2] and box[1] <= cy <= box[3]:
+                        kept = t.id
+                        break
+        self.analysis, self.auto_id, self.face_id = analysis, auto_id, kept
         self._emit("analysis", "face")
 
     def choose_face(self, face_id: int | None) -> None:

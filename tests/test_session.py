@@ -66,3 +66,20 @@ def test_face_choice_and_status_say_which_face(gen, speech):
     box = analysis.track(other).mean_box()
     assert box[0] < x < box[2]
     assert s.missing() == ["an audio track"]
+
+
+def test_a_chosen_face_stays_chosen_through_a_re_analysis(gen):
+    clip = media.two_face_clip(gen / "two_faces_again.mp4")
+    s = Session(Preferences())
+    s.set_video(str(clip), validate_video(clip))
+    _, draft, auto = find_faces(str(clip), tier="draft")
+    s.set_analysis(draft, auto)
+    other = next(t.id for t in draft.tracks if t.id != auto)
+    s.choose_face(other)
+    choice = s.face_choice()
+    _, final, auto2 = find_faces(str(clip), tier="final")  # the tier changed: analysed again
+    s.set_analysis(final, auto2)
+    assert s.face_id is not None and s.face_choice()[:5] == choice[:5]
+    box = final.track(s.face_id).mean_box()
+    x = float(choice.split(":")[1].split(",")[0])
+    assert box[0] <= x <= box[2]

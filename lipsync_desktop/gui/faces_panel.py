@@ -62,6 +62,10 @@ class FacesPanel(QWidget):
         faces = [{"id": t.id, "thumbnail": t.thumbnail, "seconds": t.frames_on_screen / analysis.fps,
                   "share": t.share} for t in analysis.tracks]
         self.gallery.set_faces(faces, s.auto_id)
+        if s.face_id is not None:  # a choice kept through a re-analysis
+            self.gallery.blockSignals(True)
+            self.gallery.select_face(s.face_id)
+            self.gallery.blockSignals(False)
         self.face_status.setText(s.face_status())
         if not analysis.tracks or s.video is None or s.video_path is None:
             self.frame_view.set_frame(None)

@@ -3,9 +3,11 @@
     python -m lipsync_desktop.tools.screenshots OUT_DIR [--theme light|dark]
 
 Uses generated media only (the astronaut photo from scikit-image as the face), a private
-settings/queue folder, and Qt's offscreen platform unless a display is set. States:
-empty, loaded with faces, running, done with the before/after comparison, a queue with mixed
-states, and the preferences dialog."""
+settings/queue folder, and Qt's offscreen platform unless a display is set. With a display
+(e.g. ``xvfb-run -s "-screen 0 1440x960x24" python -m lipsync_desktop.tools.screenshots
+OUT``) the shots are of the real screen, menus and popups included. States: empty,
+analysing, faces, preview playing, running, done with the before/after comparison, a queue
+with mixed states and its right-click menu, and the preferences dialog."""
 
 from __future__ import annotations
 
@@ -59,30 +61,48 @@ def main(argv: list[str] | None = None) -> int:
         while not cond() and time.monotonic() < end:
             pump(0.05)
 
+    on_screen = bool(os.environ.get("DISPLAY")) and os.environ.get("QT_QPA_PLATFORM") != "offscreen"
+
     def shot(widget, name: str) -> None:
-        pump(0.3)
-        path = a.out / f"{name}.png"
-        widget.grab().save(str(path))
+        pump(0.4)
+        path = a.out / f"{a.theme}_{name}.png"
+        if on_screen:  # what the X server shows: popups and native parts included
+            geo = widget.frameGeometry()
+            app.primaryScreen().grabWindow(0, geo.x(), geo.y(), geo.width(), geo.height()).save(str(path))
+        else:
+            widget.grab().save(str(path))
         print(path)
 
     w = MainWindow(JobQueue(work / "queue.sqlite3"))
-    w.resize(1360, 920)
+    w.resize(1360, 900)
+    w.move(20, 20)
     w.show()
     shot(w, "1_empty")
     w.set_video(str(clip))
     w.set_audio(str(speech))
+    wait(lambda: "Looking for faces" in w.faces_panel.face_status.text(), 20)
+    shot(w, "2_analysing")
     wait(lambda: w.analysis is not None)
-    shot(w, "2_loaded_faces")
+    shot(w, "3_faces")
+    w.tier.setCurrentIndex(w.tier.findData("draft"))
+    w.render_preview()
+    wait(lambda: w.preview_panel.caption.text().startswith(("Preview:", "The preview failed")))
+    pump(1.0)
+    shot(w, "4_preview_playing")
+    w.preview_panel.stop()
     w.tier.setCurrentIndex(w.tier.findData("final"))
     w.run_current()
     job_id = w.current_job
     assert job_id is not None, "Run did not queue a job"
     wait(lambda: w.controller.queue.get(job_id).stage in ("engine", "render"))
-    shot(w, "3_running")
+    shot(w, "5_running")
     wait(lambda: w.controller.queue.get(job_id).status != "running")
     wait(lambda: not w.controller.running_ids)
-    shot(w, "4_done_compare")
-    # a queue with mixed states
+    wait(lambda: w.result_panel.after is not None, 30)
+    shot(w, "6_done_compare")
+    w.result_panel.zoom.setChecked(True)
+    shot(w, "7_compare_mouth_zoom")
+    # a queue with mixed states, and the menu of one job
     w.controller.set_paused(True)
     w.add_clips_to_queue([str(clip), str(clip), str(clip)])
     jobs = w.controller.queue.jobs()
@@ -91,12 +111,18 @@ def main(argv: list[str] | None = None) -> int:
     w.controller.queue.finish(jobs[3].id, "interrupted", "The app was closed while this job ran; "
                               "resume it to start again.")
     w.controller.changed.emit()
-    shot(w, "5_queue_mixed")
+    shot(w, "8_queue_mixed")
+    table = w.queue_panel.table
+    table.selectRow(0)
+    menu = w.queue_panel.job_menu(jobs[0].id)
+    menu.popup(table.viewport().mapToGlobal(table.visualItemRect(table.item(0, 0)).center()))
+    shot(w, "9_queue_menu")
+    menu.close()
     dlg = PreferencesDialog(w.prefs, w)
     dlg.show()
-    shot(dlg, "6_preferences")
-    dlg.tabs.setCurrentIndex(2)
-    shot(dlg, "7_preferences_models")
+    shot(dlg, "10_preferences")
+    dlg.tabs.setCurrentIndex(1)
+    shot(dlg, "11_preferences_notifications")
     dlg.close()
     w.shutdown()
     w.close()
