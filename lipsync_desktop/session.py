@@ -38,6 +38,7 @@ class Session:
     analysis: FaceAnalysis | None = None
     auto_id: int | None = None  # the face 'auto' picks
     face_id: int | None = None  # the face the user picked; None: auto
+    face_at: str | None = None  # where that face was when picked ('at:x,y'): what the job gets
     tier: str = choices.DEFAULT_TIER
     preset_key: str | None = None  # None: the tier's own preset
     sync_mode: str = choices.DEFAULT_SYNC_MODE
@@ -72,7 +73,7 @@ class Session:
         and trim go, and the output gets a name for the new clip."""
         self.video_path = path if info is not None else None
         self.video, self.video_error = info, error
-        self.analysis, self.auto_id, self.face_id = None, None, None
+        self.analysis, self.auto_id, self.face_id, self.face_at = None, None, None, None
         self.start = self.end = None
         if info is not None:
             self.suggest_output()
@@ -97,12 +98,15 @@ class Session:
                         kept = t.id
                         break
         self.analysis, self.auto_id, self.face_id = analysis, auto_id, kept
+        if kept is None:
+            self.face_at = None
         self._emit("analysis", "face")
 
     def choose_face(self, face_id: int | None) -> None:
         """The user picked a face (None: let the app choose)."""
         if face_id != self.face_id:
             self.face_id = face_id
+            self.face_at = self._position_of(face_id)
             self._emit("face")
 
     @property
@@ -110,15 +114,19 @@ class Session:
         """The face that will be re-animated as far as the window knows."""
         return self.auto_id if self.face_id is None else self.face_id
 
-    def face_choice(self) -> str:
-        """What goes into the job: 'auto', or the chosen face by where it is on screen (a
-        position survives a re-analysis that numbers the faces differently)."""
-        if self.face_id is None or self.analysis is None:
-            return choices.FACE_AUTO
-        box = self.analysis.track(self.face_id).mean_box()
+    def _position_of(self, face_id: int | None) -> str | None:
+        if face_id is None or self.analysis is None:
+            return None
+        box = self.analysis.track(face_id).mean_box()
         if box is None:
-            return choices.FACE_AUTO
+            return None
         return f"at:{(box[0] + box[2]) / 2:.1f},{(box[1] + box[3]) / 2:.1f}"
+
+    def face_choice(self) -> str:
+        """What goes into the job: 'auto', or the chosen face by where it was on screen when
+        picked (a position survives a re-analysis that numbers the faces differently, and
+        the same choice gives the same job, so its cached result is found)."""
+        return self.face_at or choices.FACE_AUTO
 
     def face_status(self) -> str:
         """One line on the faces: how many, and which one the job will take."""

@@ -34,6 +34,7 @@ def main(argv: list[str] | None = None) -> int:
     if not os.environ.get("DISPLAY"):
         os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+    from PySide6.QtGui import QGuiApplication
     from PySide6.QtWidgets import QApplication
 
     from lipsync_desktop.gui.main_window import MainWindow
@@ -68,7 +69,8 @@ def main(argv: list[str] | None = None) -> int:
         path = a.out / f"{a.theme}_{name}.png"
         if on_screen:  # what the X server shows: popups and native parts included
             geo = widget.frameGeometry()
-            app.primaryScreen().grabWindow(0, geo.x(), geo.y(), geo.width(), geo.height()).save(str(path))
+            screen = QGuiApplication.primaryScreen()
+            screen.grabWindow(0, geo.x(), geo.y(), geo.width(), geo.height()).save(str(path))
         else:
             widget.grab().save(str(path))
         print(path)
@@ -115,7 +117,9 @@ def main(argv: list[str] | None = None) -> int:
     table = w.queue_panel.table
     table.selectRow(0)
     menu = w.queue_panel.job_menu(jobs[0].id)
-    menu.popup(table.viewport().mapToGlobal(table.visualItemRect(table.item(0, 0)).center()))
+    first = table.item(0, 0)
+    assert first is not None
+    menu.popup(table.viewport().mapToGlobal(table.visualItemRect(first).center()))
     shot(w, "9_queue_menu")
     menu.close()
     dlg = PreferencesDialog(w.prefs, w)
