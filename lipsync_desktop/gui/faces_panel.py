@@ -56,7 +56,8 @@ class FacesPanel(QWidget):
         self._want = None
         if analysis is None:
             self.gallery.set_faces([], None)
-            self.frame_view.set_frame(None)
+            self.frame_view.set_frame(None, placeholder="Looking for faces…" if s.video is not None
+                                      else "Drop a clip to see it here")
             self.face_status.setText(s.face_status())
             return
         faces = [{"id": t.id, "thumbnail": t.thumbnail, "seconds": t.frames_on_screen / analysis.fps,

@@ -140,7 +140,8 @@ class MainWindow(QMainWindow):
         self.top_split.addWidget(scroll)
         self.top_split.addWidget(self.tabs)
         self.top_split.setStretchFactor(1, 1)
-        self.top_split.setSizes([420, 780])
+        # the left column gets its natural width; on a narrow window it scrolls instead
+        self.top_split.setSizes([left.minimumSizeHint().width() + 40, 800])
         self.queue_panel = QueuePanel(self.controller)
         queue_box = QGroupBox("Batch queue")
         qlay = QVBoxLayout(queue_box)

@@ -136,11 +136,12 @@ class FrameView(QLabel):
         self.setText("Drop a clip to see it here")
         self.setObjectName("hint")
 
-    def set_frame(self, rgb: np.ndarray | None, boxes: dict[int, tuple] | None = None) -> None:
+    def set_frame(self, rgb: np.ndarray | None, boxes: dict[int, tuple] | None = None,
+                  placeholder: str = "Drop a clip to see it here") -> None:
         self._image = qimage(rgb) if rgb is not None else None
         self._boxes = boxes or {}
         if self._image is None:
-            self.setText("Drop a clip to see it here")
+            self.setText(placeholder)
         self.update()
 
     def set_selected(self, face_id: int | None) -> None:

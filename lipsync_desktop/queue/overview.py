@@ -29,7 +29,8 @@ class QueueOverview:
     def describe(self) -> str:
         if self.total == 0:
             return "The queue is empty."
-        left = "" if self.eta_s is None else f", about {int(self.eta_s) // 60}:{int(self.eta_s) % 60:02d} left"
+        left = "" if self.eta_s is None or self.ended == self.total else \
+            f", about {int(self.eta_s) // 60}:{int(self.eta_s) % 60:02d} left"
         return f"{self.ended} of {self.total} job(s) ended, {self.fraction:.0%} of the work{left}"
 
 
