@@ -1,0 +1,73 @@
+"""Qt-free parts of the window's second pass: the preview render, the queue's overview and
+its JSON export/import, and the command line of a job."""
+
+import json
+import shlex
+
+import pytest
+
+from lipsync_desktop.cli import _build_parser, command_line
+from lipsync_desktop.errors import InputError
+from lipsync_desktop.media.probe import probe_video
+from lipsync_desktop.preview import preview_range, render_preview
+from lipsync_desktop.queue.overview import export_jobs, import_jobs, overview
+from lipsync_desktop.queue.store import JobQueue, QueuedJob
+from lipsync_desktop.spec import JobSpec
+
+
+def test_preview_range_is_around_the_moment_or_the_trim():
+    spec = JobSpec("v.mp4", "a.wav", "o.mp4")
+    assert preview_range(10.0, 5.0, spec) == (3.5, 6.5, 3.5)  # clip and audio at the same time
+    assert preview_range(10.0, 0.2, spec) == (0.0, 3.0, 0.0)
+    assert preview_range(10.0, 9.9, spec) == (7.0, 10.0, 7.0)
+    spec.start, spec.end = 2.0, 4.0
+    assert preview_range(10.0, 9.0, spec) == (2.0, 4.0, 0.0)  # the trim's audio starts with it
+
+
+def test_render_preview_writes_a_short_playable_clip(face_video, speech, tmp_path):
+    spec = JobSpec(str(face_video), str(speech), str(tmp_path / "full.mp4"), tier="draft")
+    out = render_preview(spec, 1.0, tmp_path / "preview", length_s=1.0)
+    info = probe_video(out)
+    assert info.video.duration_s == pytest.approx(1.0, abs=0.1) and info.audio is not None
+    assert not (tmp_path / "full.mp4").exists()  # the real output is untouched
+
+
+def test_overview_counts_work_and_time_left():
+    def job(i, status, progress=0.0, started=None, finished=None):
+        return QueuedJob(i, JobSpec("v", "a", f"o{i}"), status, progress, started=started, finished=finished)
+
+    jobs = [job(1, "done", 1.0, 100.0, 110.0), job(2, "running", 0.5), job(3, "queued"), job(4, "failed")]
+    view = overview(jobs, {2: (0.5, 4.0)})
+    assert (view.total, view.ended) == (4, 2)
+    assert view.fraction == pytest.approx((1 + 0.5 + 0 + 1) / 4)
+    assert view.eta_s == pytest.approx(4.0 + 10.0)  # the running one's eta + one mean job
+    assert "2 of 4 job(s) ended, 62% of the work, about 0:14 left" == view.describe()
+    assert overview([], {}).describe() == "The queue is empty."
+
+
+def test_export_import_round_trip_and_bad_files(tmp_path):
+    q = JobQueue(tmp_path / "q.sqlite3")
+    q.add(JobSpec("a.mp4", "s.wav", "o1.mp4", tier="draft", transcript="hello"))
+    q.add(JobSpec("b.mp4", "s.wav", "o2.webm", preset="vp9", start=1.0, end=2.5))
+    export_jobs(q.jobs(), tmp_path / "q.json")
+    specs = import_jobs(tmp_path / "q.json")
+    assert [s.to_json() for s in specs] == [j.spec.to_json() for j in q.jobs()]
+    (tmp_path / "other.json").write_text(json.dumps({"jobs": []}))
+    with pytest.raises(InputError, match="not a queue exported"):
+        import_jobs(tmp_path / "other.json")
+    bad = json.loads((tmp_path / "q.json").read_text())
+    bad["jobs"][0]["face"] = "two"
+    (tmp_path / "bad.json").write_text(json.dumps(bad))
+    with pytest.raises(InputError, match="Job 1 of bad.json"):
+        import_jobs(tmp_path / "bad.json")
+
+
+def test_command_line_runs_the_same_job():
+    spec = JobSpec("my clip.mp4", "voice 'over'.wav", "out dir/result.mkv", face="at:120.5,88.0",
+                   tier="draft", preset="vp9", sync_mode="silence", start=1.5, end=3.0,
+                   if_exists="refuse", transcript="it's a map", language="de")
+    args = _build_parser().parse_args(shlex.split(command_line(spec))[1:])
+    got = (args.video, args.audio, args.output, args.face, args.tier, args.preset, args.sync_mode,
+           args.start, args.end, args.if_exists, args.transcript, args.language)
+    assert got == (spec.video, spec.audio, spec.output, spec.face, spec.tier, spec.preset,
+                   spec.sync_mode, spec.start, spec.end, spec.if_exists, spec.transcript, spec.language)
