@@ -32,14 +32,13 @@ def long_face(gen):
 
 def test_same_tracks_with_one_or_two_workers(long_face):
     video = probe(str(long_face)).video
-    one = analyze_faces(str(long_face), video, stride=2, patch_budget=32 * 1024**2, workers=1)
-    two = analyze_faces(str(long_face), video, stride=2, patch_budget=32 * 1024**2, workers=2)
+    one = analyze_faces(str(long_face), video, stride=2, workers=1)
+    two = analyze_faces(str(long_face), video, stride=2, workers=2)
     assert one.n_frames == two.n_frames == 125
     assert len(one.tracks) == len(two.tracks) == 1
     a, b = one.tracks[0], two.tracks[0]
     assert np.array_equal(a.state, b.state)
     assert np.allclose(a.landmarks, b.landmarks, equal_nan=True)
-    assert sorted(a.patches) == sorted(b.patches)
     assert (a.state != 0).all()  # found in every frame, across the chunk boundary
     assert a.thumbnail is not None and a.thumbnail.std() > 10  # the face, not a blank
 

@@ -11,7 +11,6 @@ import numpy as np
 from lipsync_desktop.errors import InputError
 from lipsync_desktop.faces import mouth
 from lipsync_desktop.faces.detect import MESH_CROP_SIDE
-from lipsync_desktop.faces.patches import PatchKeeper
 from lipsync_desktop.faces.scan import ScanSettings, scan
 from lipsync_desktop.faces.tracks import MISSING, FaceTrack, FaceTracker, thumbnail
 from lipsync_desktop.media.frames import read_frame_at
@@ -65,7 +64,7 @@ class FaceAnalysis:
 def analyze_faces(path: str, video: VideoInfo, start: int = 0, count: int | None = None,
                   progress: StageProgress | None = None, landmarks: bool = True,
                   detect_every: int = 5, stride: int = 1,
-                  mesh_side: int = MESH_CROP_SIDE, patch_budget: int = 0,
+                  mesh_side: int = MESH_CROP_SIDE,
                   workers: int | None = None) -> FaceAnalysis:
     """Run detection (+ landmarks) on every frame of the range and link faces into tracks.
 
@@ -73,13 +72,11 @@ def analyze_faces(path: str, video: VideoInfo, start: int = 0, count: int | None
     lost); in between, each face's box comes from its landmarks in the previous frame.
     With ``stride`` > 1 only every stride-th frame is measured; tracks interpolate the rest.
     ``mesh_side``: the crop size the landmark model sees (smaller is faster, less precise).
-    ``patch_budget``: bytes of lower-face pixels to keep on the tracks (see patches.py).
     ``workers``: threads scanning chunks side by side (default: the CPU count, up to 4).
     """
     total = count if count is not None else max(video.frame_count - start, 1)
     cfg = ScanSettings(landmarks, detect_every, stride, mesh_side)
-    keeper = PatchKeeper(patch_budget if landmarks else 0)
-    measured, n = scan(path, video, start, total, cfg, keeper, progress, workers)
+    measured, n = scan(path, video, start, total, cfg, progress, workers)
     tracker = FaceTracker(video.fps)
     for frame_idx, detections in measured:
         tracker.update(frame_idx, detections)

@@ -3,13 +3,11 @@ the job that follows (or a second job on the same clip and range) share one pass
 
 An entry is keyed by the clip's content (sha256), the frame range, the pass's settings
 (stride, mesh crop), the face models' digest and the app's version; it holds the tracks
-without their lower-face pixels (an engine that wants those decodes them again, which costs
-a fraction of the faces pass). Entries live in ``<cache>/analyses`` and the oldest go when
+(boxes, landmarks, thumbnails). Entries live in ``<cache>/analyses`` and the oldest go when
 the folder passes ``MAX_BYTES``."""
 
 from __future__ import annotations
 
-import dataclasses
 import functools
 import hashlib
 import os
@@ -69,14 +67,12 @@ def load(key: str) -> FaceAnalysis | None:
 
 
 def store(key: str, analysis: FaceAnalysis) -> None:
-    """Keep ``analysis`` (without its tracks' pixels) under ``key``; best effort."""
-    slim = dataclasses.replace(analysis, tracks=[dataclasses.replace(t, patches={})
-                                                 for t in analysis.tracks])
+    """Keep ``analysis`` under ``key``; best effort."""
     folder = _folder()
     try:
         fd, tmp = tempfile.mkstemp(dir=folder, suffix=".part")
         with os.fdopen(fd, "wb") as f:
-            pickle.dump(slim, f, protocol=pickle.HIGHEST_PROTOCOL)
+            pickle.dump(analysis, f, protocol=pickle.HIGHEST_PROTOCOL)
         os.replace(tmp, folder / f"{key}.pkl")
     except OSError:
         return

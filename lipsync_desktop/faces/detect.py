@@ -3,13 +3,12 @@ mesh), both run through onnxruntime from the models shipped in ``lipsync_desktop
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import cv2
 import numpy as np
 
 from lipsync_desktop.faces.face_models import FULL_RANGE, FaceDetectorModel, FaceMeshModel
-from lipsync_desktop.faces.patches import Patch
 
 DETECT_MAX_SIDE = 640  # frames are shrunk to this for detection; landmarks use full res
 MESH_CROP_SIDE = 256  # default crop side for the landmark model
@@ -22,8 +21,6 @@ class Detection:
     box: np.ndarray  # x0, y0, x1, y1
     score: float
     landmarks: np.ndarray | None = None  # (478, 3) x, y in pixels, z in pixel-ish units
-    # lower-face pixels of this frame (and of the frames skipped after it), when kept
-    patches: list[Patch] = field(default_factory=list)
     hist: np.ndarray | None = None  # appearance histogram, when computed by the pass
 
 

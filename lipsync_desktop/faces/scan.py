@@ -1,4 +1,4 @@
-"""The faces pass over the frames: detection, landmarks and lower-face patches.
+"""The faces pass over the frames: detection and landmarks.
 
 The range is cut into chunks that worker threads scan side by side (onnxruntime releases
 the GIL, so two threads on two cores nearly halve the pass). The chunks depend only on
@@ -16,7 +16,6 @@ import numpy as np
 
 from lipsync_desktop.errors import JobCancelled
 from lipsync_desktop.faces.detect import Detection, FaceDetector
-from lipsync_desktop.faces.patches import PatchKeeper
 from lipsync_desktop.faces.tracks import appearance
 from lipsync_desktop.media.frames import FrameReader
 from lipsync_desktop.media.probe import VideoInfo
@@ -25,7 +24,6 @@ from lipsync_desktop.progress import StageProgress
 MIN_CHUNK_FRAMES = 50  # shorter chunks would spend more on start-up than they save
 MAX_CHUNK_FRAMES = 300
 MAX_WORKERS = 4
-SKIPPED_FRAME_MARGIN = 0.6  # a wider patch where the face may have moved since its landmarks
 
 
 @dataclass
@@ -61,7 +59,7 @@ def _box_from_landmarks(lm: np.ndarray, width: int, height: int) -> np.ndarray:
 
 
 def _scan_chunk(path: str, video: VideoInfo, start: int, a: int, b: int, cfg: ScanSettings,
-                keeper: PatchKeeper, counter: list[int], slot: int,
+                counter: list[int], slot: int,
                 stop: threading.Event) -> ChunkResult:
     """Scan frames [a, b) of the range that begins at source frame ``start``."""
     out = ChunkResult()
@@ -74,19 +72,10 @@ def _scan_chunk(path: str, video: VideoInfo, start: int, a: int, b: int, cfg: Sc
             out.frames_read += 1
             counter[slot] += 1
             if n % cfg.stride:
-                for d in previous:  # keep pixels here too, around the last landmarks
-                    if d.landmarks is not None:
-                        patch = keeper.take(n, frame, d.landmarks, SKIPPED_FRAME_MARGIN)
-                        if patch is not None:
-                            d.patches.append(patch)
                 continue
             detections = _measure(frame, previous, detector, cfg, (n // cfg.stride) - (a // cfg.stride))
             for d in detections:
                 d.hist = appearance(frame, d.box)
-                if d.landmarks is not None:
-                    patch = keeper.take(n, frame, d.landmarks)
-                    if patch is not None:
-                        d.patches.append(patch)
             out.measured.append((n, detections))
             previous = detections
     return out
@@ -116,7 +105,7 @@ def _measure(frame: np.ndarray, previous: list[Detection], detector: FaceDetecto
 
 
 def scan(path: str, video: VideoInfo, start: int, total: int, cfg: ScanSettings,
-         keeper: PatchKeeper, progress: StageProgress | None = None,
+         progress: StageProgress | None = None,
          workers: int | None = None) -> tuple[list[tuple[int, list[Detection]]], int]:
     """Scan ``total`` frames from source frame ``start``; returns the measured frames'
     detections in frame order and the number of frames actually read."""
@@ -137,7 +126,7 @@ def scan(path: str, video: VideoInfo, start: int, total: int, cfg: ScanSettings,
                 i = pending.pop(0)
             try:
                 a, b = chunks[i]
-                results[i] = _scan_chunk(path, video, start, a, b, cfg, keeper, counter, i, stop)
+                results[i] = _scan_chunk(path, video, start, a, b, cfg, counter, i, stop)
             except BaseException as exc:  # handed to the calling thread
                 errors.append(exc)
                 stop.set()

@@ -15,7 +15,6 @@ import numpy as np
 
 from lipsync_desktop.faces.assignment import min_cost_assignment, savgol_smooth
 from lipsync_desktop.faces.detect import Detection, crop_padded
-from lipsync_desktop.faces.patches import Patch
 
 MISSING, DETECTED, INTERPOLATED = 0, 1, 2
 THUMB_SIDE = 128
@@ -55,7 +54,6 @@ class _Live:
     boxes: list[np.ndarray] = field(default_factory=list)
     scores: list[float] = field(default_factory=list)
     landmarks: list[np.ndarray | None] = field(default_factory=list)
-    patches: list[list[Patch]] = field(default_factory=list)
     hist: np.ndarray | None = None
     velocity: np.ndarray = field(default_factory=lambda: np.zeros(4, np.float32))
     thumb: np.ndarray | None = None
@@ -76,7 +74,6 @@ class _Live:
         self.boxes.append(det.box)
         self.scores.append(det.score)
         self.landmarks.append(det.landmarks)
-        self.patches.append(det.patches)  # the same list: later frames' patches join it
         self.hist = hist if self.hist is None else 0.9 * self.hist + 0.1 * hist
         quality = det.score * float(det.box[2] - det.box[0])
         if quality > self.thumb_quality:  # the best view so far: the gallery picture
@@ -109,7 +106,6 @@ class FaceTrack:
     share: float = 0.0  # detected-or-interpolated frames / all analysed frames
     mean_size: float = 0.0  # mean box height in pixels
     speech_corr: float | None = None
-    patches: dict[int, Patch] = field(default_factory=dict)  # by frame (relative to first)
     thumb_at: tuple[int, np.ndarray] | None = None  # analysis frame and box of the best view
 
     @property
@@ -119,10 +115,6 @@ class FaceTrack:
     def present(self, frame_idx: int) -> bool:
         k = frame_idx - self.first
         return 0 <= k < len(self.state) and self.state[k] != MISSING
-
-    def patch_at(self, frame_idx: int) -> Patch | None:
-        """The lower-face pixels kept for this frame (analysis index), if any."""
-        return self.patches.get(frame_idx - self.first)
 
     def landmarks_at(self, frame_idx: int) -> np.ndarray | None:
         k = frame_idx - self.first
@@ -251,7 +243,6 @@ def _rejoin(tracklets: list[_Live], max_gap: int) -> list[_Live]:
         best.boxes += t.boxes
         best.scores += t.scores
         best.landmarks += t.landmarks
-        best.patches += t.patches
         if best.hist is not None and t.hist is not None:
             best.hist = 0.5 * (best.hist + t.hist)
         if t.thumb_quality > best.thumb_quality:
@@ -272,7 +263,6 @@ def _finalise(t: _Live, n_frames: int, max_gap: int) -> FaceTrack:
         boxes[k], scores[k], state[k] = b, s, DETECTED
         if lms is not None and lm is not None:
             lms[k] = lm
-    patches = {p.frame - first: p for kept in t.patches for p in kept if p.image is not None}
     _interpolate_gaps(boxes, state, max_gap, mark=True)
     if lms is not None:
         lm_state = np.where(np.isnan(lms[:, 0, 0]), MISSING, DETECTED).astype(np.uint8)
@@ -284,7 +274,7 @@ def _finalise(t: _Live, n_frames: int, max_gap: int) -> FaceTrack:
     heights = boxes[valid, 3] - boxes[valid, 1]
     return FaceTrack(id=t.id, first=first, boxes=boxes, landmarks=lms, state=state, scores=scores,
                      thumbnail=t.thumb, share=float(valid.sum()) / max(n_frames, 1),
-                     mean_size=float(heights.mean()) if heights.size else 0.0, patches=patches,
+                     mean_size=float(heights.mean()) if heights.size else 0.0,
                      thumb_at=t.thumb_at)
 
 

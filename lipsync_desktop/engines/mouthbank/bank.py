@@ -92,20 +92,6 @@ def choose_bank_frames(shape: FrameShape, budget_bytes: int, width: int, height:
     return usable[np.unique(pick)]
 
 
-def bank_from_patches(track: FaceTrack, shape: FrameShape) -> MouthBank:
-    """The bank made of the pixels the faces pass kept on the track (no decoding)."""
-    bank = MouthBank()
-    for i in np.flatnonzero(shape.usable):
-        patch = track.patch_at(int(i))
-        if patch is None or patch.image is None:
-            continue
-        bank.frames.append(int(i))
-        bank.crops.append(patch.image)
-        bank.offsets.append(patch.offset)
-        bank.sharpness.append(lip_sharpness(patch.image, shape.landmarks[i] - patch.offset))
-    return bank
-
-
 def collect_bank(path: str, video: VideoInfo, segment_start: int, n_frames: int,
                  shape: FrameShape, keep: np.ndarray, progress: StageProgress) -> MouthBank:
     """Decode the segment once and keep the lower-face crop of each frame in ``keep``."""

@@ -12,7 +12,6 @@ from lipsync_desktop.engines.base import Engine, EngineContext
 from lipsync_desktop.engines.mouthbank.bank import (
     FrameShape,
     MouthBank,
-    bank_from_patches,
     choose_bank_frames,
     collect_bank,
 )
@@ -75,14 +74,11 @@ class MouthBankEngine(Engine):
                      "frames), %d of %d frames speech, %d closed", ctx.tier,
                      "script" if plan.curves.source == "script" else "audio", LEAD_FRAMES,
                      int(plan.speech.sum()), n_out, int(plan.closed.sum()))
-        if ctx.track.patches:  # the faces pass kept the pixels: no second decode
-            self.bank: MouthBank = bank_from_patches(ctx.track, self.shape)
-        else:
-            w, h = ctx.video.display_size
-            keep = choose_bank_frames(self.shape, self.settings.bank_budget_bytes, w, h)
-            ctx.progress.start("engine", ctx.segment_frames, "collecting the clip's mouths")
-            self.bank = collect_bank(ctx.video_path, ctx.video, ctx.segment_start,
-                                     ctx.segment_frames, self.shape, keep, ctx.progress)
+        w, h = ctx.video.display_size
+        keep = choose_bank_frames(self.shape, self.settings.bank_budget_bytes, w, h)
+        ctx.progress.start("engine", ctx.segment_frames, "collecting the clip's mouths")
+        self.bank: MouthBank = collect_bank(ctx.video_path, ctx.video, ctx.segment_start,
+                                            ctx.segment_frames, self.shape, keep, ctx.progress)
         bank_frames = np.array(self.bank.frames, int)
         weights = SelectionWeights(k=self.settings.candidates)
         self.path = select_sources(self.target, ctx.source_plan, bank_frames, self.shape.opening,
