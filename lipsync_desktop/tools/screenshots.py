@@ -91,7 +91,7 @@ def main(argv: list[str] | None = None) -> int:
     wait(lambda: w.preview_panel.caption.text().startswith(("Preview:", "The preview failed")))
     pump(1.0)
     shot(w, "4_preview_playing")
-    w.preview_panel.stop()
+    w.preview_panel.toggle_play()  # paused on the preview's frame (stop would show black)
     w.tier.setCurrentIndex(w.tier.findData("final"))
     w.run_current()
     job_id = w.current_job
