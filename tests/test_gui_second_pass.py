@@ -344,3 +344,22 @@ def test_dropping_on_a_zone_reads_it_later_not_now(qtbot, window, clip):
     assert time.perf_counter() - t0 < 0.1
     assert "Reading" in window.video_zone.detail.text()
     qtbot.waitUntil(lambda: "s," in window.video_zone.detail.text(), timeout=20000)
+
+
+def test_the_frame_cache_keeps_to_its_byte_budget(qtbot):
+    """Scrubbing a long 1080p result must not keep every decoded frame: the cache holds
+    answers up to its byte budget and drops the oldest."""
+    import numpy as np
+
+    from lipsync_desktop.gui.workers import LatestOnly, WorkerThreads
+
+    threads = WorkerThreads()
+    cache = LatestOnly(threads, capacity=100, max_bytes=3 * 1_000_000)
+    got = []
+    cache.ready.connect(lambda key, value: got.append(key))
+    for i in range(6):
+        cache.request(i, lambda: (np.zeros(500_000, np.uint8), np.zeros(500_000, np.uint8)))
+        qtbot.waitUntil(lambda i=i: i in got, timeout=5000)
+    assert cache.cached(5) is not None and cache.cached(0) is None  # about 3 pairs kept
+    assert sum(1 for i in range(6) if cache.cached(i) is not None) == 3
+    threads.stop()

@@ -16,6 +16,9 @@ from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QSlider, QVBoxLayo
 from lipsync_desktop.gui.widgets import icon_button, loose_label, qimage
 from lipsync_desktop.gui.workers import LatestOnly, WorkerThreads
 
+VIEW_WIDTH = 1280  # compare frames are decoded at most this wide
+CACHE_BYTES = 384 * 1024**2  # decoded frame pairs kept for scrubbing
+
 
 class TimelineSlider(QSlider):
     """A time slider that also draws the trim range (frames ``lo``..``hi``) as a band."""
@@ -54,7 +57,8 @@ class _Canvas(QWidget):
         p.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform)
         src = QRectF(0, 0, o.after.width(), o.after.height())
         if o.zoom.isChecked() and o.mouth_box is not None:
-            x0, y0, x1, y1 = o.mouth_box
+            k = o.after.width() / max(o.full_width, 1)  # frames are kept at a reduced size
+            x0, y0, x1, y1 = (v * k for v in o.mouth_box)
             src = QRectF(x0, y0, x1 - x0, y1 - y0)
         k = min(self.width() / src.width(), self.height() / src.height())
         w, h = src.width() * k, src.height() * k
@@ -73,11 +77,14 @@ class _Canvas(QWidget):
 
 def _load_pair(video: str, vin, out: str, vout, index: int):
     """The original frame at the result frame's time (the clip loops past its end) and
-    the result frame, both at the result's display size."""
+    the result frame, both at the result's display size, shrunk to at most ``VIEW_WIDTH``
+    pixels wide (what a screen shows; keeps the scrubbing cache small)."""
     from lipsync_desktop.media.frames import read_frame_at
 
     src_index = int(round(index / vout.fps * vin.fps)) % max(vin.frame_count, 1)
-    size = vout.display_size
+    w, h = vout.display_size
+    k = min(1.0, VIEW_WIDTH / max(w, 1))
+    size = (max(2, int(round(w * k))), max(2, int(round(h * k))))
     return read_frame_at(video, vin, src_index, size), read_frame_at(out, vout, index, size)
 
 
@@ -95,7 +102,8 @@ class ResultPanel(QWidget):
         self.result_path: str | None = None
         self._source: tuple | None = None  # video, vin, out, vout
         self._fps = 25.0
-        self._frames = LatestOnly(threads, capacity=240, parent=self)
+        self._frames = LatestOnly(threads, capacity=240, max_bytes=CACHE_BYTES, parent=self)
+        self.full_width = 1
         self._frames.ready.connect(self._frame_ready)
         self._shown = -1
         self.canvas = _Canvas(self)
@@ -161,6 +169,7 @@ class ResultPanel(QWidget):
         self._frames.clear()
         self._source = (video, vin, out, vout)
         self._fps = vout.fps
+        self.full_width = vout.display_size[0]
         self.result_path = out
         self.mouth_box = mouth_box
         self.zoom.setEnabled(mouth_box is not None)

@@ -95,6 +95,12 @@ class CallWorker(QObject):
             self.done.emit(self.tag, value)
 
 
+def _nbytes(value: Any) -> int:
+    """Bytes of the arrays in a cached answer (an array, or a tuple/list of them)."""
+    items = value if isinstance(value, (tuple, list)) else (value,)
+    return sum(int(getattr(v, "nbytes", 0)) for v in items)
+
+
 class LatestOnly(QObject):
     """One background call at a time for one kind of request, newest wins: a request
     made while another runs waits, replacing any older waiting one (scrubbing asks for
@@ -103,11 +109,14 @@ class LatestOnly(QObject):
     ready = Signal(object, object)  # key, value
     failed = Signal(object, str)  # key, message
 
-    def __init__(self, threads: WorkerThreads, capacity: int = 64, parent: QObject | None = None) -> None:
+    def __init__(self, threads: WorkerThreads, capacity: int = 64, max_bytes: int = 0,
+                 parent: QObject | None = None) -> None:
         super().__init__(parent)
         self._threads = threads
         self._cache: OrderedDict[Any, Any] = OrderedDict()
         self._capacity = capacity
+        self._max_bytes = max_bytes  # 0: no limit but the count
+        self._bytes = 0
         self._running: CallWorker | None = None
         self._waiting: tuple[Any, Callable[..., Any], tuple] | None = None
 
@@ -116,6 +125,7 @@ class LatestOnly(QObject):
 
     def clear(self) -> None:
         self._cache.clear()
+        self._bytes = 0
         self._waiting = None
 
     def request(self, key: Any, fn: Callable[..., Any], *args: Any) -> bool:
@@ -151,8 +161,11 @@ class LatestOnly(QObject):
     @Slot(object, object)
     def _done(self, key: Any, value: Any) -> None:
         self._cache[key] = value
-        while len(self._cache) > self._capacity:
-            self._cache.popitem(last=False)
+        self._bytes += _nbytes(value)
+        while len(self._cache) > self._capacity or (self._max_bytes and self._bytes > self._max_bytes
+                                                    and len(self._cache) > 1):
+            _key, old = self._cache.popitem(last=False)
+            self._bytes -= _nbytes(old)
         self.ready.emit(key, value)
         self._next()
 
