@@ -151,13 +151,15 @@ class Session:
         unknown = set(values) - allowed
         if unknown:
             raise ValueError(f"not a setting: {sorted(unknown)}")
-        old_ext = self.preset().container_info.extension
+        moves_preset = "tier" in values or "preset_key" in values  # a script keystroke does not
+        old_ext = self.preset().container_info.extension if moves_preset else ""
         for k, v in values.items():
             setattr(self, k, v)
-        ext = self.preset().container_info.extension
-        if ext != old_ext and self.output:
-            self.output = str(Path(self.output).with_suffix(ext))
-            self._emit("output")
+        if moves_preset:  # (presets are read from disk: not on every change)
+            ext = self.preset().container_info.extension
+            if ext != old_ext and self.output:
+                self.output = str(Path(self.output).with_suffix(ext))
+                self._emit("output")
         self._emit("settings")
 
     def preset(self) -> ExportPreset:

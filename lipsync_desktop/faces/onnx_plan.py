@@ -7,6 +7,7 @@ of steps, each either ``{"run": file, "inputs", "outputs"}`` or ``{"op": name, "
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 from pathlib import Path
@@ -19,11 +20,15 @@ from lipsync_desktop.faces import mesh_ops
 MODELS_DIR = Path(__file__).resolve().parents[1] / "models"
 
 
+@functools.cache
 def _session(path: Path):
+    """One session per model file for the whole process: onnxruntime's ``run`` may be
+    called from several threads at once, so every scan worker (one per chunk) shares it
+    instead of loading the file again."""
     import onnxruntime as ort
 
     opts = ort.SessionOptions()
-    # each worker thread runs its own models: one thread per session keeps them from
+    # the scan's workers run a session side by side: one thread per run keeps them from
     # fighting over the cores (the scan already runs one worker per core)
     opts.intra_op_num_threads = int(os.environ.get("LIPSYNC_MODEL_THREADS", "1"))
     opts.inter_op_num_threads = 1

@@ -5,6 +5,7 @@ panels; every file, probe and decode call runs off the GUI thread."""
 
 from __future__ import annotations
 
+import shutil
 import tempfile
 import time
 from pathlib import Path
@@ -87,7 +88,7 @@ class MainWindow(QMainWindow):
         self._job_started = 0.0
         self._quit_now = False  # Ctrl+C in the terminal: close without asking
         self._stage = ""
-        self._preview_dir = Path(tempfile.mkdtemp(prefix="lipsync-preview-"))
+        self._preview_dir: Path | None = None  # made by the first preview, removed on close
 
         self.controller = QueueController(queue or JobQueue(), self.prefs, self)
         waiting = self.controller.queue.count("queued")
@@ -279,17 +280,22 @@ class MainWindow(QMainWindow):
     def set_video(self, path: str) -> None:
         """Load a clip: it is read and checked off the GUI thread; then its faces are found."""
         self._stop_scan()
-        self._requests["video"] += 1
         self.session.set_video(path, None)  # the previous clip's faces, trim and result go
         self.result_panel.clear()
         self.preview_panel.clear()
         self.run_panel.reset("Reading the clip…")
         self.inputs.show_video(Path(path).name, "Reading…", busy=True)
         self.faces_panel.set_message("Reading the clip…")
-        worker = CallWorker(_validate, "video", path, self.settings.limits,
-                            tag=(self._requests["video"], path))
-        worker.done.connect(self._video_ready)
-        worker.failed.connect(self._video_refused)
+        self._read_input("video", path, self._video_ready, self._video_refused)
+
+    def _read_input(self, kind: str, path: str, ready, refused) -> None:
+        """Validate the clip or the audio (``kind``) on a worker; the answer carries the
+        request number, so one for an input chosen since is dropped."""
+        self._requests[kind] += 1
+        worker = CallWorker(_validate, kind, path, self.settings.limits,
+                            tag=(self._requests[kind], path))
+        worker.done.connect(ready)
+        worker.failed.connect(refused)
         self._threads.start(worker)
 
     def _video_ready(self, tag, info) -> None:
@@ -326,18 +332,18 @@ class MainWindow(QMainWindow):
         self._scanned_tier = self.session.tier
         self._requests["scan"] += 1
         worker = CallWorker(_find_faces, path, self.session.tier, tag=self._requests["scan"],
-                            cancellable=True, on_progress=None)
-        worker.kwargs["on_progress"] = lambda ev, w=worker: w.done.emit("progress", ev.fraction)
+                            cancellable=True, reports_progress=True)
+        worker.progress.connect(self._scan_progress)
         worker.done.connect(self._scan_done)
         worker.failed.connect(self._scan_failed)
         self._scan_worker = worker
         self._threads.start(worker)
 
+    def _scan_progress(self, tag, fraction: float) -> None:
+        if tag == self._requests["scan"]:
+            self.faces_panel.set_scan_progress(fraction)
+
     def _scan_done(self, tag, value) -> None:
-        if tag == "progress":
-            if self.sender() is self._scan_worker:
-                self.faces_panel.set_scan_progress(value)
-            return
         if tag != self._requests["scan"]:
             return
         _info, analysis, auto_id = value
@@ -356,13 +362,8 @@ class MainWindow(QMainWindow):
             self._scan_worker = None
 
     def set_audio(self, path: str) -> None:
-        self._requests["audio"] += 1
         self.inputs.show_audio(Path(path).name, "Reading…", busy=True)
-        worker = CallWorker(_validate, "audio", path, self.settings.limits,
-                            tag=(self._requests["audio"], path))
-        worker.done.connect(self._audio_ready)
-        worker.failed.connect(self._audio_refused)
-        self._threads.start(worker)
+        self._read_input("audio", path, self._audio_ready, self._audio_refused)
 
     def _audio_ready(self, tag, info) -> None:
         if tag[0] != self._requests["audio"]:
@@ -600,6 +601,8 @@ class MainWindow(QMainWindow):
         self._requests["preview"] += 1
         spec = self.session.build_spec()
         at = self.preview_panel.position_s()
+        if self._preview_dir is None:
+            self._preview_dir = Path(tempfile.mkdtemp(prefix="lipsync-preview-"))
         folder = self._preview_dir / str(self._requests["preview"])
         self.preview_panel.caption.setText("Rendering the preview…")
         self.preview_panel.b_render.setEnabled(False)
@@ -725,6 +728,9 @@ class MainWindow(QMainWindow):
         self._stop_scan()
         self.result_panel.stop()
         self._threads.stop()
+        if self._preview_dir is not None:
+            shutil.rmtree(self._preview_dir, ignore_errors=True)
+            self._preview_dir = None
 
     def closeEvent(self, ev) -> None:  # noqa: N802
         if self.controller.running_ids and not self._quit_now:

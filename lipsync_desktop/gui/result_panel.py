@@ -105,7 +105,6 @@ class ResultPanel(QWidget):
         self._frames = LatestOnly(threads, capacity=240, max_bytes=CACHE_BYTES, parent=self)
         self.full_width = 1
         self._frames.ready.connect(self._frame_ready)
-        self._shown = -1
         self.canvas = _Canvas(self)
         self.wipe = QSlider(Qt.Orientation.Horizontal)
         self.wipe.setRange(0, 1000)
@@ -215,7 +214,6 @@ class ResultPanel(QWidget):
         before, after = pair
         self.before = qimage(before) if before is not None else None
         self.after = qimage(after) if after is not None else None
-        self._shown = key[1]
         self.canvas.update()
 
     # --- keys and playback ------------------------------------------------------------

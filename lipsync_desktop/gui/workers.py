@@ -69,14 +69,19 @@ class CallWorker(QObject):
 
     done = Signal(object, object)  # tag, value
     failed = Signal(object, str)  # tag, message ("" when cancelled)
+    progress = Signal(object, float)  # tag, fraction 0..1 (with ``reports_progress``)
 
     def __init__(self, fn: Callable[..., Any], *args: Any, tag: Any = None, cancellable: bool = False,
-                 **kwargs: Any) -> None:
+                 reports_progress: bool = False, **kwargs: Any) -> None:
+        """``cancellable``: ``fn`` takes ``cancel`` (this worker's token);
+        ``reports_progress``: ``fn`` takes ``on_progress`` (a ProgressEvent callback)."""
         super().__init__()
         self.fn, self.args, self.kwargs, self.tag = fn, args, kwargs, tag
         self.cancel_token = CancelToken()
         if cancellable:
             self.kwargs["cancel"] = self.cancel_token
+        if reports_progress:
+            self.kwargs["on_progress"] = lambda ev: self.progress.emit(self.tag, ev.fraction)
 
     def cancel(self) -> None:
         self.cancel_token.cancel()
