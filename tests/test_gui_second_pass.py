@@ -350,16 +350,18 @@ def test_the_frame_cache_keeps_to_its_byte_budget(qtbot):
     """Scrubbing a long 1080p result must not keep every decoded frame: the cache holds
     answers up to its byte budget and drops the oldest."""
     import numpy as np
+    from PySide6.QtWidgets import QWidget
 
     from lipsync_desktop.gui.workers import LatestOnly, WorkerThreads
 
-    threads = WorkerThreads()
-    cache = LatestOnly(threads, capacity=100, max_bytes=3 * 1_000_000)
+    holder = QWidget()  # owns the Qt objects: deleted by pytest-qt, not at interpreter exit
+    qtbot.addWidget(holder)
+    cache = LatestOnly(WorkerThreads(holder), capacity=100, max_bytes=3 * 1_000_000, parent=holder)
     got = []
     cache.ready.connect(lambda key, value: got.append(key))
-    for i in range(6):
-        cache.request(i, lambda: (np.zeros(500_000, np.uint8), np.zeros(500_000, np.uint8)))
-        qtbot.waitUntil(lambda i=i: i in got, timeout=5000)
-    assert cache.cached(5) is not None and cache.cached(0) is None  # about 3 pairs kept
+    for i in range(6):  # answers as a worker delivers them (1 MB a pair)
+        cache._done(i, (np.zeros(500_000, np.uint8), np.zeros(500_000, np.uint8)))
+    assert got == list(range(6))
+    assert cache.cached(5) is not None and cache.cached(0) is None
     assert sum(1 for i in range(6) if cache.cached(i) is not None) == 3
-    threads.stop()
+    assert cache.request(5, lambda: None)  # a cached answer comes back at once
