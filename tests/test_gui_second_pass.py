@@ -365,3 +365,23 @@ def test_the_frame_cache_keeps_to_its_byte_budget(qtbot):
     assert cache.cached(5) is not None and cache.cached(0) is None
     assert sum(1 for i in range(6) if cache.cached(i) is not None) == 3
     assert cache.request(5, lambda: None)  # a cached answer comes back at once
+
+
+def test_players_are_emptied_through_the_event_loop_before_the_window_goes(qtbot, window, clip):
+    """A direct stop() from Python can deadlock with the FFmpeg renderers (media_calls):
+    loading and releasing again and again ends with an empty player every time."""
+    from lipsync_desktop.gui import media_calls
+
+    panel = window.preview_panel
+    if panel.player is None:
+        pytest.skip("no multimedia back-end here")
+    for i in range(12):
+        panel.load(str(clip), "the clip", play=bool(i % 2))
+        qtbot.wait(i * 7)  # released while loading, paused, playing
+        assert media_calls.release(panel.player)
+        assert panel.player.source().isEmpty()
+        assert panel.player.mediaStatus() == panel.player.MediaStatus.NoMedia
+    panel.load(str(clip), "the clip")
+    qtbot.waitUntil(lambda: panel.player.duration() > 0, timeout=20000)
+    window.shutdown()  # what closing runs
+    assert panel.player.source().isEmpty()

@@ -723,10 +723,11 @@ class MainWindow(QMainWindow):
 
     def shutdown(self) -> None:
         """Stop and join every thread this window started (face scans, probes, previews,
-        jobs): nothing of it runs on once the window is gone."""
+        jobs) and empty the media players: nothing of it runs on once the window is gone."""
         self.controller.shutdown()
         self._stop_scan()
-        self.result_panel.stop()
+        self.result_panel.release()
+        self.preview_panel.release()
         self._threads.stop()
         if self._preview_dir is not None:
             shutil.rmtree(self._preview_dir, ignore_errors=True)
@@ -745,6 +746,5 @@ class MainWindow(QMainWindow):
                 return
             self.controller.shutdown()
         self.shutdown()
-        self.preview_panel.stop()
         self.save_state()
         ev.accept()

@@ -9,6 +9,7 @@ from pathlib import Path
 from PySide6.QtCore import Qt, QUrl, Signal
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QSlider, QVBoxLayout, QWidget
 
+from lipsync_desktop.gui import media_calls
 from lipsync_desktop.gui.widgets import icon_button, loose_label
 
 
@@ -65,17 +66,16 @@ class PreviewPanel(QWidget):
         self.caption.setText(caption)
         if self.player is None:
             return
-        self.player.setSource(QUrl.fromLocalFile(str(Path(path).resolve())))
-        if play:
-            self.player.play()
-        else:
-            self.player.pause()  # a paused player shows the first frame (a stopped one is black)
+        # queued, in order (see media_calls: a direct call can deadlock with the renderers)
+        media_calls.set_source(self.player, QUrl.fromLocalFile(str(Path(path).resolve())))
+        # a paused player shows the first frame (a stopped one is black)
+        media_calls.queue_call(self.player, "play" if play else "pause")
 
     def clear(self) -> None:
         self.caption.setText("The clip plays here once it is loaded.")
         if self.player is not None:
-            self.player.stop()
-            self.player.setSource(QUrl())
+            media_calls.queue_call(self.player, "stop")
+            media_calls.set_source(self.player, QUrl())
         self.play_time.setText("0:00.0 / 0:00.0")
 
     def position_s(self) -> float:
@@ -84,14 +84,13 @@ class PreviewPanel(QWidget):
     def toggle_play(self) -> None:
         if self.player is None:
             return
-        if self.player.playbackState() == self.player.PlaybackState.PlayingState:
-            self.player.pause()
-        else:
-            self.player.play()
+        playing = self.player.playbackState() == self.player.PlaybackState.PlayingState
+        media_calls.queue_call(self.player, "pause" if playing else "play")
 
-    def stop(self) -> None:
+    def release(self) -> None:
+        """Stop and empty the player before the window goes (waits, events running)."""
         if self.player is not None:
-            self.player.stop()
+            media_calls.release(self.player)
 
     def _state(self, state) -> None:
         playing = self.player is not None and state == self.player.PlaybackState.PlayingState

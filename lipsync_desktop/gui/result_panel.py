@@ -13,6 +13,7 @@ from PySide6.QtCore import QRectF, Qt, QTimer, QUrl, Signal
 from PySide6.QtGui import QColor, QDesktopServices, QImage, QPainter, QPen
 from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QSlider, QVBoxLayout, QWidget
 
+from lipsync_desktop.gui import media_calls
 from lipsync_desktop.gui.widgets import icon_button, loose_label, qimage
 from lipsync_desktop.gui.workers import LatestOnly, WorkerThreads
 
@@ -246,18 +247,24 @@ class ResultPanel(QWidget):
                 self._audio.setAudioOutput(self._audio_out)
             except ImportError:  # no multimedia: step through without sound
                 self._audio = None
-        if self._audio is not None:
-            self._audio.setSource(QUrl.fromLocalFile(str(Path(self._source[2]).resolve())))
-            self._audio.setPosition(int(self.time.value() / self._fps * 1000))
-            self._audio.play()
+        if self._audio is not None:  # queued, in order: see media_calls
+            media_calls.set_source(self._audio, QUrl.fromLocalFile(str(Path(self._source[2]).resolve())))
+            media_calls.queue_call(self._audio, "setPosition", (int, int(self.time.value() / self._fps * 1000)))
+            media_calls.queue_call(self._audio, "play")
         self._ticker.start()
         self.b_play_both.setText("❚❚ Pause")
 
     def stop(self) -> None:
         self._ticker.stop()
         if self._audio is not None:
-            self._audio.pause()
+            media_calls.queue_call(self._audio, "pause")
         self.b_play_both.setText("▶ Play")
+
+    def release(self) -> None:
+        """Stop, and empty the sound player before the window goes (see media_calls)."""
+        self.stop()
+        if self._audio is not None:
+            media_calls.release(self._audio)
 
     def _follow_audio(self) -> None:
         if self._audio is not None and self._audio.playbackState() == self._audio.PlaybackState.PlayingState:
