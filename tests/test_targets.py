@@ -152,3 +152,27 @@ def test_transcript_file_errors_are_bad_input(tmp_path, face_video, capsys):
     with pytest.raises(SystemExit):
         main(["run", "--video", "v", "--audio", "a", "-o", "o", "--transcript", "x",
               "--transcript-file", "y"])
+
+
+def test_louder_speech_opens_wider():
+    """The same sentence, its second half 12 dB louder: the level scale is higher there,
+    and so is the mouth's target openness on average."""
+    from lipsync_desktop.engines.mouthbank import audio_features as af
+
+    audio, _ = _spoken("we saw a large red apple on the table at home")
+    half = len(audio) // 2
+    mixed = audio.copy()
+    mixed[:half] *= 0.25  # -12 dB
+    n = int(len(audio) / 16000 * FPS)
+    mel = af.log_mel(mixed)
+    speech = af.frame_speech(mixed, FPS, n, mel)
+    scale = tg.loudness_scale(mel, speech, FPS, n)
+    first, second = speech & (np.arange(n) < n // 2), speech & (np.arange(n) >= n // 2)
+    assert first.sum() > 5 and second.sum() > 5
+    assert scale[second].mean() > scale[first].mean() + 0.15
+    # too little speech to judge a level: neutral
+    assert np.all(tg.loudness_scale(mel, np.zeros(n, bool), FPS, n) == 0.5)
+    plain = tg.speech_curves(audio, FPS, n).openness
+    louder = tg.speech_curves(mixed, FPS, n).openness
+    assert louder[second].mean() / max(louder[first].mean(), 1e-6) > \
+        plain[second].mean() / max(plain[first].mean(), 1e-6)

@@ -52,7 +52,7 @@ def speech_mask(feats: np.ndarray, floor_db: float = 35.0) -> np.ndarray:
     return e > threshold
 
 
-def _frame_steps(fps: float, n_frames: int) -> np.ndarray:
+def frame_steps(fps: float, n_frames: int) -> np.ndarray:
     """The 10 ms step at each video frame's time."""
     return np.round(np.arange(n_frames) / fps * (SAMPLE_RATE / HOP)).astype(int)
 
@@ -62,7 +62,7 @@ def frame_speech(audio: np.ndarray, fps: float, n_frames: int,
     """True where a frame's 40 ms around it holds speech."""
     mask = speech_mask(log_mel(audio) if mel is None else mel).astype(np.float32)
     steps = len(mask)
-    centre = _frame_steps(fps, n_frames)
+    centre = frame_steps(fps, n_frames)
     idx = np.clip(centre[:, None] + np.arange(-2, 3)[None, :], 0, steps - 1)
     inside = centre < steps
     return (mask[idx].mean(axis=1) > 0.3) & inside
