@@ -31,17 +31,23 @@ def set_source(player: Any, url: QUrl) -> None:
     queue_call(player, "setSource", (QUrl, url))
 
 
-def release(player: Any, timeout_ms: int = 3000) -> bool:
-    """Stop ``player`` and drop its source through the event loop, waiting (events keep
-    running) until it holds no media; True when it did within ``timeout_ms``."""
+def empty(player: Any) -> None:
+    """Queue ``player.stop()`` and an empty source: it lets go of its media."""
     queue_call(player, "stop")
     set_source(player, QUrl())
-    empty = player.MediaStatus.NoMedia
+
+
+def release(player: Any, timeout_ms: int = 3000) -> bool:
+    """``empty`` the player and wait (events keep running) until it holds no media; True
+    when it did within ``timeout_ms``."""
+    empty(player)
+
+    def holds_nothing() -> bool:
+        return player.mediaStatus() == player.MediaStatus.NoMedia and player.source().isEmpty()
+
     deadline = QDeadlineTimer(timeout_ms)
     loop = QEventLoop()
-    while not deadline.hasExpired():
-        if player.mediaStatus() == empty and player.source().isEmpty():
-            return True
+    while not holds_nothing() and not deadline.hasExpired():
         QTimer.singleShot(10, loop.quit)
         loop.exec()
-    return player.mediaStatus() == empty
+    return holds_nothing()

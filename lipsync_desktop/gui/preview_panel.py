@@ -74,8 +74,7 @@ class PreviewPanel(QWidget):
     def clear(self) -> None:
         self.caption.setText("The clip plays here once it is loaded.")
         if self.player is not None:
-            media_calls.queue_call(self.player, "stop")
-            media_calls.set_source(self.player, QUrl())
+            media_calls.empty(self.player)
         self.play_time.setText("0:00.0 / 0:00.0")
 
     def position_s(self) -> float:
