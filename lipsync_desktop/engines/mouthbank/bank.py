@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-import cv2
 import numpy as np
 
+from lipsync_desktop.engines.mouthbank.detail import laplacian_energy, lip_region
 from lipsync_desktop.faces import mouth
 from lipsync_desktop.faces.mouth import lower_face_box
 from lipsync_desktop.faces.tracks import FaceTrack
@@ -66,16 +66,7 @@ class MouthBank:
 
 def lip_sharpness(img: np.ndarray, lm: np.ndarray) -> float:
     """Laplacian variance of the grey lip region (motion blur and soft focus score low)."""
-    pts = lm[list(mouth.LIPS_OUTER), :2]
-    (x0, y0), (x1, y1) = pts.min(axis=0), pts.max(axis=0)
-    px, py = 0.2 * (x1 - x0), 0.3 * (y1 - y0)
-    h, w = img.shape[:2]
-    a, b = max(0, int(y0 - py)), min(h, int(y1 + py) + 1)
-    c, d = max(0, int(x0 - px)), min(w, int(x1 + px) + 1)
-    if b - a < 3 or d - c < 3:
-        return 0.0
-    grey = cv2.cvtColor(img[a:b, c:d], cv2.COLOR_RGB2GRAY)
-    return float(cv2.Laplacian(grey, cv2.CV_32F).var())
+    return laplacian_energy(lip_region(img, lm[list(mouth.LIPS_OUTER), :2]))
 
 
 def choose_bank_frames(shape: FrameShape, budget_bytes: int, width: int, height: int) -> np.ndarray:

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
+from lipsync_desktop.engines.mouthbank.detail import restore_detail
 from lipsync_desktop.faces import mouth
 from lipsync_desktop.media.yuv import Converter, planes
 
@@ -221,10 +222,12 @@ def reshape_map(p: Placement, shape_hw: tuple[int, int], origin: tuple[int, int]
 def blend(roi: np.ndarray, p: Placement, crop: np.ndarray, crop_offset: tuple[int, int],
           weight: float, multiband: bool, feather: float = 0.18,
           interpolation: int = cv2.INTER_CUBIC,
-          target_open: float | None = None) -> tuple[np.ndarray, np.ndarray]:
+          target_open: float | None = None, restore: bool = False,
+          ) -> tuple[np.ndarray, np.ndarray]:
     """The work area ``roi`` (RGB, at ``p.box``) with the source lower face blended in, and
     the blend weights (0 where the pixels are returned unchanged). ``multiband`` (the final
-    tier) also takes the local colour correction; otherwise one mean shift is used."""
+    tier) also takes the local colour correction; otherwise one mean shift is used.
+    ``restore``: give the lips back the fine detail the resampling took (``detail.py``)."""
     x0, y0 = p.box[:2]
     rh, rw = roi.shape[:2]
     # crop pixel -> source frame -> destination frame -> work area
@@ -251,6 +254,10 @@ def blend(roi: np.ndarray, p: Placement, crop: np.ndarray, crop_offset: tuple[in
         cover = cv2.remap(cover, shape.map_x, shape.map_y, cv2.INTER_NEAREST,
                           borderMode=cv2.BORDER_CONSTANT, borderValue=(0,))
         polygons.append(shape.moved_poly)
+    if restore:
+        lips_here = p.lips[1] - [x0, y0]  # the source's lips, in the work area
+        warped = restore_detail(warped, crop, apply_affine(cv2.invertAffineTransform(mc),
+                                                          lips_here), lips_here)
     alpha = region_mask((rh, rw), polygons, feather * p.iod, cover)
     alpha *= float(weight)
     lips: np.ndarray = np.zeros((rh, rw), np.uint8)
@@ -275,7 +282,8 @@ def blend(roi: np.ndarray, p: Placement, crop: np.ndarray, crop_offset: tuple[in
 
 def composite(frame: np.ndarray, lm_dst: np.ndarray, crop: np.ndarray, crop_offset: tuple[int, int],
               lm_src: np.ndarray, weight: float, multiband: bool, feather: float = 0.18,
-              interpolation: int = cv2.INTER_CUBIC, target_open: float | None = None) -> np.ndarray:
+              interpolation: int = cv2.INTER_CUBIC, target_open: float | None = None,
+              restore: bool = False) -> np.ndarray:
     """Return RGB ``frame`` with the lower face from ``crop`` (a crop of another frame of
     the same face whose full-frame landmarks are ``lm_src``) aligned onto ``lm_dst``."""
     h, w = frame.shape[:2]
@@ -284,7 +292,7 @@ def composite(frame: np.ndarray, lm_dst: np.ndarray, crop: np.ndarray, crop_offs
         return frame
     x0, y0, x1, y1 = p.box
     region, _ = blend(frame[y0:y1, x0:x1], p, crop, crop_offset, weight, multiband, feather,
-                      interpolation, target_open)
+                      interpolation, target_open, restore)
     out = frame.copy()
     out[y0:y1, x0:x1] = region
     return out
@@ -294,7 +302,7 @@ def composite_i420(frame: np.ndarray, width: int, height: int, converter: Conver
                    lm_dst: np.ndarray, crop: np.ndarray, crop_offset: tuple[int, int],
                    lm_src: np.ndarray, weight: float, multiband: bool, feather: float = 0.18,
                    interpolation: int = cv2.INTER_CUBIC,
-                   target_open: float | None = None) -> np.ndarray:
+                   target_open: float | None = None, restore: bool = False) -> np.ndarray:
     """``composite`` for an I420 frame: only the work area goes to RGB and back, and only
     the samples under the mask change (chroma where any of its four pixels is under it);
     every other byte is returned as it came."""
@@ -307,7 +315,7 @@ def composite_i420(frame: np.ndarray, width: int, height: int, converter: Conver
     cy, cx = slice(y0 // 2, y1 // 2), slice(x0 // 2, x1 // 2)
     roi = converter.to_rgb(y[y0:y1, x0:x1], u[cy, cx], v[cy, cx])
     region, alpha = blend(roi, p, crop, crop_offset, weight, multiband, feather, interpolation,
-                          target_open)
+                          target_open, restore)
     ny, nu, nv = converter.to_yuv(region)
     luma = alpha > 0.0
     y[y0:y1, x0:x1][luma] = ny[luma]

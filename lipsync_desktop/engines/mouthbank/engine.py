@@ -28,11 +28,12 @@ class TierSettings:
     multiband: bool
     interpolation: int
     bank_budget_bytes: int
+    restore_detail: bool  # give the warped lips back the source's fine detail
 
 
 TIER_SETTINGS = {
-    "draft": TierSettings(8, False, cv2.INTER_LINEAR, 128 * 1024**2),
-    "final": TierSettings(32, True, cv2.INTER_LANCZOS4, 256 * 1024**2),
+    "draft": TierSettings(8, False, cv2.INTER_LINEAR, 128 * 1024**2, False),
+    "final": TierSettings(32, True, cv2.INTER_LANCZOS4, 256 * 1024**2, True),
 }
 FADE_FRAMES = 9  # ramp in/out where the face becomes unusable
 
@@ -117,15 +118,16 @@ class MouthBankEngine(Engine):
         dst_lm, crop = self.shape.landmarks[src_index], self.bank.crops[pos]
         offset, src_lm = self.bank.offsets[pos], self.shape.landmarks[src_frame]
         multiband, interpolation = self.settings.multiband, self.settings.interpolation
+        restore = self.settings.restore_detail
         # the chosen mouth, reshaped to the opening due on this frame (exact closures)
         target = float(self.target[out_index])
         if self._converter is not None:
             w, h = self._size
             return composite_i420(frame, w, h, self._converter, dst_lm, crop, offset, src_lm,
                                   weight, multiband, interpolation=interpolation,
-                                  target_open=target)
+                                  target_open=target, restore=restore)
         return composite(frame, dst_lm, crop, offset, src_lm, weight, multiband,
-                         interpolation=interpolation, target_open=target)
+                         interpolation=interpolation, target_open=target, restore=restore)
 
     def warnings(self) -> list[str]:
         return list(getattr(self, "_warnings", []))
