@@ -170,3 +170,23 @@ def test_colour_correction_takes_the_current_frames_light():
     flat = colour_correction(dst, src, alpha, lips, 100.0, local=False)  # draft: one shift
     assert flat.shape == (1, 1, 3)
     assert -45 < flat[0, 0, 0] < -35 and abs(flat[0, 0, 1]) < 1  # the mean warmth, removed
+
+
+def test_source_background_beside_its_jaw_is_not_pasted():
+    """A source face turned a little differently carries the background beside its jaw;
+    over the current frame's cheek that would draw a second jaw line. Its neck below the
+    chin looks like the current frame's and may be pasted."""
+    from lipsync_desktop.engines.mouthbank.composite import foreign_content
+
+    roi = np.zeros((200, 220, 3), np.uint8)
+    roi[:] = (200, 150, 120)  # the current frame: cheek and chin skin everywhere
+    warped = roi.copy()
+    warped[:, :60] = (30, 60, 220)  # the source: blue background left of its jaw
+    warped[150:] = (185, 135, 110)  # and its neck below the chin, a little darker
+    outline = np.array([[60, 0], [210, 0], [210, 150], [60, 150]], float)  # its face
+    foreign = foreign_content(roi, warped, [outline], iod=100.0) > 0
+    assert foreign[20:140, 5:55].all()  # the background is kept out...
+    assert not foreign[10:140, 70:200].any()  # ...the source's face is not
+    assert not foreign[160:, 70:200].any()  # nor its neck, like the current frame's
+    # the same source pasted with its background: nothing differs, nothing is held back
+    assert not foreign_content(warped, warped, [outline], iod=100.0).any()

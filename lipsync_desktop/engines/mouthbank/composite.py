@@ -81,6 +81,24 @@ def colour_correction(dst: np.ndarray, src: np.ndarray, alpha: np.ndarray, lips:
     return cv2.resize(field, (w, h), interpolation=cv2.INTER_LINEAR)
 
 
+def foreign_content(roi: np.ndarray, warped: np.ndarray, source_outlines: list[np.ndarray],
+                    iod: float) -> np.ndarray:
+    """uint8 mask (255) of work-area pixels the source must not paste: outside the source
+    face's outline (``source_outlines``, work-area coordinates) and unlike the current
+    frame there. A source face turned a little differently brings the background or collar
+    beside its jaw along; pasted over the current frame's cheek it would draw a second jaw
+    line. Below the chin the source shows its neck, like the current frame: that stays."""
+    h, w = roi.shape[:2]
+    inside = np.zeros((h, w), np.uint8)
+    for outline in source_outlines:
+        cv2.fillPoly(inside, [np.round(outline).astype(np.int32)], (255,))
+    differs = (cv2.absdiff(roi, warped).max(axis=2) > MAX_SKIN_DIFF).astype(np.uint8) * 255
+    foreign = cv2.bitwise_and(differs, cv2.bitwise_not(inside))
+    k = max(3, int(0.02 * iod) | 1)  # no specks; a small margin around what is foreign
+    ellipse = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (k, k))
+    return cv2.dilate(cv2.morphologyEx(foreign, cv2.MORPH_OPEN, ellipse), ellipse)
+
+
 def _pyramid_blend(a: np.ndarray, b: np.ndarray, alpha: np.ndarray, levels: int) -> np.ndarray:
     """Multiband (Laplacian pyramid) blend of b over a with weights alpha."""
     ga: list[np.ndarray] = [a.astype(np.float32)]
@@ -258,6 +276,7 @@ def blend(roi: np.ndarray, p: Placement, crop: np.ndarray, crop_offset: tuple[in
         lips_here = p.lips[1] - [x0, y0]  # the source's lips, in the work area
         warped = restore_detail(warped, crop, apply_affine(cv2.invertAffineTransform(mc),
                                                           lips_here), lips_here)
+    cover &= ~foreign_content(roi, warped, polygons[1:], p.iod)
     alpha = region_mask((rh, rw), polygons, feather * p.iod, cover)
     alpha *= float(weight)
     lips: np.ndarray = np.zeros((rh, rw), np.uint8)
