@@ -45,9 +45,9 @@ def grid_sentence(name: str) -> str | None:
     code = name.split("_")[-1]
     if len(code) != 6:
         return None
-    c, o, p, letter, d, a = code
     try:
-        return " ".join([COMMAND[c], COLOUR[o], PREPOSITION[p], letter, DIGIT[d], ADVERB[a]])
+        return " ".join([COMMAND[code[0]], COLOUR[code[1]], PREPOSITION[code[2]], code[3],
+                         DIGIT[code[4]], ADVERB[code[5]]])
     except KeyError:
         return None
 
