@@ -73,6 +73,11 @@ def main(out: Path) -> int:
         shutil.copyfile(models / name, target / name)
     lines.append("mediapipe 0.10.21 face models (face detection, attention face mesh), converted to "
                  "ONNX: Copyright The MediaPipe Authors, Apache-2.0")
+    target = out / "silero-vad"
+    target.mkdir(exist_ok=True)
+    shutil.copyfile(models / "LICENSE.silero-vad", target / "LICENSE")
+    lines.append("Silero VAD 6.2.3 voice-activity model (silero_vad_16k_op15.onnx): "
+                 "Copyright (c) 2020-present Silero Team, MIT")
     lines += ["", "Lipsync Desktop itself: proprietary. No model shipped with it was trained on",
               "footage whose terms do not allow it."]
     (out / "NOTICE.txt").write_text("\n".join(lines) + "\n", encoding="utf-8")

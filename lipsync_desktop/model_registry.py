@@ -43,6 +43,8 @@ MODELS: tuple[ModelFile, ...] = (
     *(ModelFile("lipsync_desktop.models", f"face_landmark_with_attention.{part}",
                 "478-point face mesh with attention (mediapipe)", "Apache-2.0")
       for part in ("plan.json", "0.onnx", "1.onnx", "2.onnx", "3.onnx")),
+    ModelFile("lipsync_desktop.models", "silero_vad_16k_op15.onnx",
+              "voice activity (Silero VAD: pauses under music and noise)", "MIT"),
     ModelFile("pocketsphinx", "model/en-us/en-us/means", "en-us acoustic model (phones)",
               "BSD-2-Clause"),
     ModelFile("pocketsphinx", "model/en-us/en-us/mdef", "en-us acoustic model (phone set)",

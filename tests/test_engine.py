@@ -16,7 +16,8 @@ def test_speech_and_pauses_of_the_new_audio(speech):
     audio = decode_audio(str(speech))
     person = np.linspace(0.02, 0.4, 100)
     plan = compute(audio, 25, 75, person, person)
-    # the generated "speech" pauses from 1.5 s to 2.0 s of every 2 s
+    # the generated "speech" pauses from 1.5 s to 2.0 s of every 2 s. The voice detector
+    # does not take this tone for a voice at all, so the level test decides (VOICE_TRUST)
     assert plan.speech[5:30].mean() > 0.6
     assert plan.speech[40:48].mean() < 0.2
     assert plan.opening[40:48].max() < 0.03  # pause: closed

@@ -67,6 +67,7 @@ def test_pyinstaller_spec_names_what_exists():
         for name, digest in entry["files"].items():
             assert hashlib.sha256((models / name).read_bytes()).hexdigest() == digest, name
     assert (models / "LICENSE").is_file() and (models / "NOTICE.md").is_file()
+    assert (models / "LICENSE.silero-vad").is_file() and "silero_vad_16k_op15" in manifest["models"]
 
     root = Path(importlib.util.find_spec("pocketsphinx").submodule_search_locations[0])
     assert (root / "model" / "en-us" / "en-us" / "mdef").is_file()
@@ -80,7 +81,8 @@ def test_licence_notices_are_gathered(tmp_path):
                            str(tmp_path / "lic")], capture_output=True, text=True)
     assert proc.returncode == 0, proc.stderr
     notice = (tmp_path / "lic" / "NOTICE.txt").read_text()
-    for name in ("onnxruntime", "mediapipe", "pocketsphinx", "PySide6-Essentials", "imageio-ffmpeg"):
+    for name in ("onnxruntime", "mediapipe", "Silero VAD", "pocketsphinx", "PySide6-Essentials",
+                 "imageio-ffmpeg"):
         assert name in notice
     qt = (tmp_path / "lic" / "PySide6-Essentials" / "LGPL-3.txt").read_text()
     assert "LESSER GENERAL PUBLIC LICENSE" in qt or "LGPL-3.0" in qt  # Qt's licence ships

@@ -176,3 +176,27 @@ def test_louder_speech_opens_wider():
     louder = tg.speech_curves(mixed, FPS, n).openness
     assert louder[second].mean() / max(louder[first].mean(), 1e-6) > \
         plain[second].mean() / max(plain[first].mean(), 1e-6)
+
+
+def test_music_under_a_pause_does_not_keep_the_mouth_talking():
+    """A voice-over with a music bed: the level test alone hears the music in the pause as
+    speech; the voice detector does not, so the lips rest there."""
+    from lipsync_desktop.engines.mouthbank import audio_features as af
+
+    words, _ = _spoken("one two three four five", pad_s=0.2)
+    pause = np.zeros(int(1.6 * 16000), np.float32)
+    voice = np.concatenate([words, pause, words])
+    t = np.arange(len(voice)) / 16000
+    music = sum(np.sin(2 * np.pi * f * t) * np.exp(-(t % 0.25) * (6 + k))  # a plucked chord
+                for k, f in enumerate((220, 277, 330, 440)))
+    rms = float(np.sqrt(np.mean(words ** 2)))
+    music *= rms / float(np.sqrt(np.mean(music ** 2))) * 10 ** (-10 / 20)  # 10 dB under
+    audio = (voice + music).astype(np.float32)
+    n = int(len(audio) / 16000 * FPS)
+    start = len(words) / 16000
+    inside = slice(int((start + 0.3) * FPS), int((start + 1.6 - 0.3) * FPS))
+    assert af.frame_speech(audio, FPS, n)[inside].mean() > 0.3  # the level test hears "speech"
+    plan = tg.compute(audio, FPS, n, PERSON, PERSON)
+    assert not plan.speech[inside].any()
+    assert np.allclose(plan.opening[inside], CLOSED)
+    assert plan.speech.sum() > 0.5 * 2 * len(words) / 16000 * FPS  # the words still speak

@@ -21,7 +21,7 @@ MODELS_DIR = Path(__file__).resolve().parents[1] / "models"
 
 
 @functools.cache
-def _session(path: Path):
+def model_session(path: Path):
     """One session per model file for the whole process: onnxruntime's ``run`` may be
     called from several threads at once, so every scan worker (one per chunk) shares it
     instead of loading the file again."""
@@ -54,7 +54,7 @@ class OnnxModel:
                 path = models_dir / step["run"]
                 if not path.is_file():
                     raise FileNotFoundError(f"The face model file {path} is missing; reinstall the app.")
-                sess = _session(path)
+                sess = model_session(path)
                 self._sessions[step["run"]] = sess
                 if step["inputs"] is None:  # a single-file model
                     self.input_name = sess.get_inputs()[0].name

@@ -2,9 +2,10 @@
 
 The engine uses ``compute``: phones recognised in the new audio give each frame an
 openness, rounding and closure (``phones.py``); the first formant of voiced speech and the
-speech's level scale the openness (``formants.py``, ``loudness_scale``); a voice-activity
-test rests the lips in pauses. The curve is then placed in the person's own range of
-openings, with closures (P/B/M) exactly closed.
+speech's level scale the openness (``formants.py``, ``loudness_scale``); a level test and
+a voice detector (``vad.py``: music and noise are no speech) rest the lips in pauses. The
+curve is then placed in the person's own range of openings, with closures (P/B/M) exactly
+closed.
 ``METHODS`` holds what ``benchmarks/sync_probe.py`` compares against real mouths."""
 
 from __future__ import annotations
@@ -96,6 +97,26 @@ def lead(x: np.ndarray, frames: float) -> np.ndarray:
     return np.interp(np.arange(n) + frames, np.arange(n), x).astype(np.float32)
 
 
+# the voice detector is trusted only when it hears a voice in at least this share of what
+# the level test calls speech: a sound it does not take for a voice at all (a synthetic
+# voice, some singing) is left to the level test rather than silencing the mouth
+VOICE_TRUST = 0.5
+
+
+def voice_pauses(audio: np.ndarray, fps: float, n_frames: int, level: np.ndarray) -> np.ndarray:
+    """Frames in a stretch of at least ``PAUSE_S`` where the voice detector hears no voice,
+    when it can be trusted (``VOICE_TRUST``) against ``level``, the level test's speech.
+    Shorter gaps are left to the level test (a stop's silent hold closes the lips).
+    Probe r_wmean on the clean dev cases: 0.310 without, 0.309 with; with music 10 dB
+    under the speech the level test heard speech in 35% of the pauses' frames, this 0%."""
+    from lipsync_desktop.engines.mouthbank.vad import frame_voice
+
+    voice = frame_voice(audio, fps, n_frames)
+    if np.count_nonzero(voice & level) < VOICE_TRUST * np.count_nonzero(level):
+        return np.zeros(n_frames, bool)
+    return silence_runs(voice) >= PAUSE_S * fps
+
+
 def f1_scale(audio: np.ndarray, fps: float, n_frames: int, voicing_min: float = 0.35) -> np.ndarray:
     """Per frame: the first formant of voiced speech relative to this speaker's (about 0 for
     the lowest tenth, 1 for the highest, 0.5 at the median); 0.5 where nothing is voiced."""
@@ -170,7 +191,9 @@ def speech_curves(audio: np.ndarray, fps: float, n_frames: int, transcript: str 
     opening, rounding, closure = ph.frame_shapes(found, fps, n)
     opening = opening * (1.0 - F1_WEIGHT + F1_WEIGHT * f1_scale(audio, fps, n))
     mel = af.log_mel(audio)
-    speech = af.frame_speech(audio, fps, n, mel)
+    # speech by the level test, less the pauses the voice detector hears under music or noise
+    level = af.frame_speech(audio, fps, n, mel)
+    speech = level & ~voice_pauses(audio, fps, n, level)
     opening = opening * (1.0 - LOUD_WEIGHT + LOUD_WEIGHT * loudness_scale(mel, speech, fps, n))
     pause = silence_runs(speech) >= PAUSE_S * fps
     opening[pause] = 0.0
