@@ -26,6 +26,9 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from sync_probe import pearson  # noqa: E402
 
 from lipsync_desktop.engines.mouthbank import targets as tg  # noqa: E402
 from lipsync_desktop.media.audio import ANALYSIS_RATE, decode_audio  # noqa: E402
@@ -50,15 +53,6 @@ def grid_sentence(name: str) -> str | None:
                          DIGIT[code[4]], ADVERB[code[5]]])
     except KeyError:
         return None
-
-
-def pearson(a: np.ndarray, b: np.ndarray) -> float:
-    n = min(len(a), len(b))
-    a, b = a[:n], b[:n]
-    ok = ~(np.isnan(a) | np.isnan(b))
-    if ok.sum() < 5 or a[ok].std() < 1e-9 or b[ok].std() < 1e-9:
-        return 0.0
-    return float(np.corrcoef(a[ok], b[ok])[0, 1])
 
 
 def main() -> None:
