@@ -240,12 +240,13 @@ def reshape_map(p: Placement, shape_hw: tuple[int, int], origin: tuple[int, int]
 def blend(roi: np.ndarray, p: Placement, crop: np.ndarray, crop_offset: tuple[int, int],
           weight: float, multiband: bool, feather: float = 0.18,
           interpolation: int = cv2.INTER_CUBIC,
-          target_open: float | None = None, restore: bool = False,
+          target_open: float | None = None, restore_to: float | None = None,
           ) -> tuple[np.ndarray, np.ndarray]:
     """The work area ``roi`` (RGB, at ``p.box``) with the source lower face blended in, and
     the blend weights (0 where the pixels are returned unchanged). ``multiband`` (the final
     tier) also takes the local colour correction; otherwise one mean shift is used.
-    ``restore``: give the lips back the fine detail the resampling took (``detail.py``)."""
+    ``restore_to``: the source lips' Laplacian energy, to give them back the fine detail
+    the resampling took (``detail.py``); None: no restoration."""
     x0, y0 = p.box[:2]
     rh, rw = roi.shape[:2]
     # crop pixel -> source frame -> destination frame -> work area
@@ -272,10 +273,8 @@ def blend(roi: np.ndarray, p: Placement, crop: np.ndarray, crop_offset: tuple[in
         cover = cv2.remap(cover, shape.map_x, shape.map_y, cv2.INTER_NEAREST,
                           borderMode=cv2.BORDER_CONSTANT, borderValue=(0,))
         polygons.append(shape.moved_poly)
-    if restore:
-        lips_here = p.lips[1] - [x0, y0]  # the source's lips, in the work area
-        warped = restore_detail(warped, crop, apply_affine(cv2.invertAffineTransform(mc),
-                                                          lips_here), lips_here)
+    if restore_to is not None:  # the source's lips, in the work area
+        warped = restore_detail(warped, p.lips[1] - [x0, y0], restore_to)
     cover &= ~foreign_content(roi, warped, polygons[1:], p.iod)
     alpha = region_mask((rh, rw), polygons, feather * p.iod, cover)
     alpha *= float(weight)
@@ -302,7 +301,7 @@ def blend(roi: np.ndarray, p: Placement, crop: np.ndarray, crop_offset: tuple[in
 def composite(frame: np.ndarray, lm_dst: np.ndarray, crop: np.ndarray, crop_offset: tuple[int, int],
               lm_src: np.ndarray, weight: float, multiband: bool, feather: float = 0.18,
               interpolation: int = cv2.INTER_CUBIC, target_open: float | None = None,
-              restore: bool = False) -> np.ndarray:
+              restore_to: float | None = None) -> np.ndarray:
     """Return RGB ``frame`` with the lower face from ``crop`` (a crop of another frame of
     the same face whose full-frame landmarks are ``lm_src``) aligned onto ``lm_dst``."""
     h, w = frame.shape[:2]
@@ -311,7 +310,7 @@ def composite(frame: np.ndarray, lm_dst: np.ndarray, crop: np.ndarray, crop_offs
         return frame
     x0, y0, x1, y1 = p.box
     region, _ = blend(frame[y0:y1, x0:x1], p, crop, crop_offset, weight, multiband, feather,
-                      interpolation, target_open, restore)
+                      interpolation, target_open, restore_to)
     out = frame.copy()
     out[y0:y1, x0:x1] = region
     return out
@@ -321,7 +320,8 @@ def composite_i420(frame: np.ndarray, width: int, height: int, converter: Conver
                    lm_dst: np.ndarray, crop: np.ndarray, crop_offset: tuple[int, int],
                    lm_src: np.ndarray, weight: float, multiband: bool, feather: float = 0.18,
                    interpolation: int = cv2.INTER_CUBIC,
-                   target_open: float | None = None, restore: bool = False) -> np.ndarray:
+                   target_open: float | None = None,
+                   restore_to: float | None = None) -> np.ndarray:
     """``composite`` for an I420 frame: only the work area goes to RGB and back, and only
     the samples under the mask change (chroma where any of its four pixels is under it);
     every other byte is returned as it came."""
@@ -334,7 +334,7 @@ def composite_i420(frame: np.ndarray, width: int, height: int, converter: Conver
     cy, cx = slice(y0 // 2, y1 // 2), slice(x0 // 2, x1 // 2)
     roi = converter.to_rgb(y[y0:y1, x0:x1], u[cy, cx], v[cy, cx])
     region, alpha = blend(roi, p, crop, crop_offset, weight, multiband, feather, interpolation,
-                          target_open, restore)
+                          target_open, restore_to)
     ny, nu, nv = converter.to_yuv(region)
     luma = alpha > 0.0
     y[y0:y1, x0:x1][luma] = ny[luma]

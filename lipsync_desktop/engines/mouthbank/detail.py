@@ -39,13 +39,12 @@ def laplacian_energy(img: np.ndarray) -> float:
     return float(_laplacian(img).var())
 
 
-def restore_detail(warped: np.ndarray, source: np.ndarray, source_lips: np.ndarray,
-                   warped_lips: np.ndarray) -> np.ndarray:
-    """``warped`` (RGB uint8, a resampled copy of ``source``) with the lips' fine detail
-    brought back to the source's: ``warped + a * (warped - blur(warped))``, ``a`` solved
-    so the Laplacian energy around ``warped_lips`` equals the source's around
-    ``source_lips``. Unchanged when nothing was lost."""
-    want = laplacian_energy(lip_region(source, source_lips))
+def restore_detail(warped: np.ndarray, warped_lips: np.ndarray, want: float) -> np.ndarray:
+    """``warped`` (RGB uint8, a resampled source) with the lips' fine detail brought back to
+    the source's: ``warped + a * (warped - blur(warped))``, ``a`` solved so the Laplacian
+    energy around ``warped_lips`` equals ``want``, the source lips' own
+    (``laplacian_energy(lip_region(...))``: the bank's ``sharpness``). Unchanged when
+    nothing was lost."""
     box = lip_region(warped, warped_lips)
     if want <= 0.0 or box.shape[0] < 3 or box.shape[1] < 3:
         return warped

@@ -118,16 +118,17 @@ class MouthBankEngine(Engine):
         dst_lm, crop = self.shape.landmarks[src_index], self.bank.crops[pos]
         offset, src_lm = self.bank.offsets[pos], self.shape.landmarks[src_frame]
         multiband, interpolation = self.settings.multiband, self.settings.interpolation
-        restore = self.settings.restore_detail
+        # the final tier gives the warped lips back the detail the bank measured on them
+        restore = self.bank.sharpness[pos] if self.settings.restore_detail else None
         # the chosen mouth, reshaped to the opening due on this frame (exact closures)
         target = float(self.target[out_index])
         if self._converter is not None:
             w, h = self._size
             return composite_i420(frame, w, h, self._converter, dst_lm, crop, offset, src_lm,
                                   weight, multiband, interpolation=interpolation,
-                                  target_open=target, restore=restore)
+                                  target_open=target, restore_to=restore)
         return composite(frame, dst_lm, crop, offset, src_lm, weight, multiband,
-                         interpolation=interpolation, target_open=target, restore=restore)
+                         interpolation=interpolation, target_open=target, restore_to=restore)
 
     def warnings(self) -> list[str]:
         return list(getattr(self, "_warnings", []))
