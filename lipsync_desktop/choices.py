@@ -180,6 +180,8 @@ def keys(items, user_facing_only: bool = False) -> list[str]:
 # --- batch queue job states --------------------------------------------------
 
 JOB_STATES: tuple[Choice, ...] = (
+    Choice("held", "On hold", "Imported or held back: it waits until you start it "
+           "(right-click > Start). Check its output path first."),
     Choice("queued", "Queued", "Waiting for its turn."),
     Choice("running", "Running", "Being processed now."),
     Choice("done", "Done", "Finished; the output file is in place."),
@@ -187,6 +189,8 @@ JOB_STATES: tuple[Choice, ...] = (
     Choice("cancelled", "Cancelled", "Stopped by you; nothing was written."),
     Choice("interrupted", "Interrupted",
            "Cut off when the app closed or crashed; resume to run it again."),
+    Choice("damaged", "Damaged", "Its record in the queue database cannot be read; it is "
+           "never run. Remove it."),
 )
 FINISHED_STATES = ("done", "failed", "cancelled", "interrupted")  # states a job can be retried from
 

@@ -16,6 +16,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from lipsync_desktop.safe_files import open_private
+
 if sys.platform == "win32":  # pragma: no cover - exercised on Windows only
     import msvcrt
 
@@ -72,10 +74,12 @@ class Holder:
 def read_holder(path: Path) -> Holder:
     """The holder named in a lock file (an empty Holder if it cannot be read)."""
     try:
-        raw = json.loads(Path(path).read_text(encoding="utf-8") or "{}")
+        fd = open_private(path, os.O_RDONLY)
+        with os.fdopen(fd, "rb") as f:
+            raw = json.loads(f.read(64 * 1024).decode("utf-8") or "{}")
         return Holder(int(raw.get("pid", 0)), str(raw.get("host", "")), str(raw.get("what", "")),
                       float(raw.get("since", 0.0)))
-    except (OSError, ValueError, TypeError, AttributeError):
+    except (OSError, ValueError, TypeError, AttributeError, RecursionError):
         return Holder()
 
 
@@ -84,7 +88,9 @@ class ProcessLock:
 
     ``acquire()`` never waits: it returns True, or False when a live process (this one
     included, through another ``ProcessLock``) holds the lock; ``holder()`` then says who.
-    ``release()`` removes the file."""
+    ``release()`` removes the file. The file is opened without following links, and
+    anything but a plain file with one name at its path (a symbolic or hard link, a FIFO)
+    is refused with ``safe_files.UnsafePath`` (an OSError)."""
 
     def __init__(self, path: str | Path, what: str = "") -> None:
         self.path = Path(path)
@@ -98,14 +104,14 @@ class ProcessLock:
         if self._fd is not None:
             return True
         for _ in range(5):
-            fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+            fd = open_private(self.path, os.O_RDWR | os.O_CREAT, 0o644)
             if not _try_lock(fd):
                 os.close(fd)
                 return False
             # the file may have been removed by its last holder between our open and lock:
             # then the lock is on a file nobody else sees; start again on the new one
             try:
-                same = os.path.samestat(os.fstat(fd), os.stat(self.path))
+                same = os.path.samestat(os.fstat(fd), os.lstat(self.path))
             except OSError:
                 same = False
             if not same:

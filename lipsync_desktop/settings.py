@@ -1,24 +1,34 @@
-"""User settings persisted as JSON in the config folder: input limits and preferences."""
+"""User settings persisted as JSON in the config folder: input limits and preferences.
+
+The dataclasses are the schema of ``settings.json`` (``schema.parse_lenient``): a value of
+the wrong type or out of range is reported by name and its default used."""
 
 from __future__ import annotations
 
 import json
 import os
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from lipsync_desktop import choices
+from lipsync_desktop.errors import InputError
 from lipsync_desktop.paths import config_dir
+from lipsync_desktop.safe_files import keep_aside, keep_copy, open_private, write_atomic
+from lipsync_desktop.schema import load_json, parse_lenient
+
+
+def _one_of(table) -> dict:
+    return {"one_of": lambda: choices.keys(table)}
 
 
 @dataclass
 class Limits:
     """Inputs beyond these are refused before any work starts."""
 
-    max_duration_s: float = 2 * 3600.0
-    max_width: int = 7680
-    max_height: int = 7680
-    max_file_bytes: int = 50 * 1024**3
+    max_duration_s: float = field(default=2 * 3600.0, metadata={"min": 0.1, "max": 30 * 86400.0})
+    max_width: int = field(default=7680, metadata={"min": 16, "max": 65536})
+    max_height: int = field(default=7680, metadata={"min": 16, "max": 65536})
+    max_file_bytes: int = field(default=50 * 1024**3, metadata={"min": 1, "max": 2**62})
 
 
 @dataclass
@@ -26,19 +36,20 @@ class Preferences:
     """What the Preferences dialog edits. Empty strings mean "the default"."""
 
     output_dir: str = ""  # "": paths.results_dir() (the app's folder in the user's Videos)
-    parallel_jobs: int = 1
-    theme: str = choices.DEFAULT_THEME
+    parallel_jobs: int = field(default=1, metadata={"min": 1, "max": choices.MAX_PARALLEL_JOBS})
+    theme: str = field(default=choices.DEFAULT_THEME, metadata=_one_of(choices.THEMES))
     log_dir: str = ""  # "": the platform's log folder
     notify_desktop: bool = True
     on_finish_command: str = ""  # off by default; run with the job's result JSON on stdin
     webhook_url: str = ""  # off by default; the job's result JSON is POSTed here
-    default_tier: str = choices.DEFAULT_TIER
-    queue_done: str = choices.DEFAULT_QUEUE_DONE  # a key of choices.QUEUE_DONE_ACTIONS
+    default_tier: str = field(default=choices.DEFAULT_TIER, metadata=_one_of(choices.TIERS))
+    queue_done: str = field(default=choices.DEFAULT_QUEUE_DONE,
+                            metadata=_one_of(choices.QUEUE_DONE_ACTIONS))
     queue_done_command: str = ""  # for queue_done "command"
-    recent_files: list[str] = field(default_factory=list)
+    recent_files: list[str] = field(default_factory=list, metadata={"max_len": 100})
 
     def validate(self) -> None:
-        """Bring out-of-range values back to something usable."""
+        """Bring out-of-range values back to something usable (the dialog's edits)."""
         if self.theme not in choices.keys(choices.THEMES):
             self.theme = choices.DEFAULT_THEME
         if self.queue_done not in choices.keys(choices.QUEUE_DONE_ACTIONS):
@@ -51,19 +62,6 @@ class Preferences:
     def add_recent(self, path: str) -> None:
         """Put ``path`` first in the recent files (at most 10)."""
         self.recent_files = [path] + [p for p in self.recent_files if p != path][:9]
-
-
-def _update(obj, raw: dict) -> None:
-    """Copy known keys of ``raw`` onto the dataclass ``obj``, converting to the field's type."""
-    for f in fields(obj):
-        if f.name in raw:
-            current = getattr(obj, f.name)
-            try:
-                value = raw[f.name]
-                setattr(obj, f.name, list(value) if isinstance(current, list)
-                        else type(current)(value))
-            except (TypeError, ValueError):
-                pass
 
 
 @dataclass
@@ -79,43 +77,52 @@ class Settings:
 
     @classmethod
     def load(cls) -> Settings:
-        """Read settings, ignoring unknown keys. A file that is not valid settings JSON is
-        moved aside to ``settings.json.bad`` (defaults are used) and ``problem`` says so."""
-        settings = cls()
+        """Read settings, ignoring unknown keys. A file that cannot be read as settings
+        (not UTF-8, not JSON, not an object) is moved aside to ``settings.json.bad-<time>``
+        and the defaults are used; a file with some bad values is copied aside the same
+        way, each bad value takes its default, and ``problem`` names them."""
         path = cls.path()
         try:
-            text = path.read_text(encoding="utf-8")
+            fd = open_private(path, os.O_RDONLY)
+            with os.fdopen(fd, "rb") as f:
+                blob = f.read()
         except FileNotFoundError:
-            text = None
-        except (OSError, ValueError) as exc:
-            text = None
-            settings.problem = f"The settings file {path} could not be read ({exc}); " \
-                "defaults are used."
-        if text is not None:
+            return cls()
+        except OSError as exc:
+            return cls(problem=f"The settings file {path} could not be read ({exc}); "
+                       "the defaults are used.")
+        try:
+            raw = load_json(blob, "The settings file")
+            if not isinstance(raw, dict):
+                raise InputError("it does not hold an object of settings")
+        except InputError as exc:
+            kept = keep_aside(path)
+            where = f"it was kept as {kept}" if kept else "it could not be moved aside"
+            return cls(problem=f"The settings file {path} is broken ({exc}); {where} and the "
+                       "defaults are used.")
+        limits, bad = parse_lenient(Limits, raw.get("limits"), "limits")
+        prefs, more = parse_lenient(Preferences, raw.get("preferences"), "preferences")
+        bad += more
+        prefs.validate()
+        settings = cls(limits, prefs)
+        if bad:
+            # the file as it was is kept, then rewritten with the defaults in place of the
+            # bad values, so the next start reads it cleanly (and keeps no second copy)
             try:
-                raw = json.loads(text)
-                if not isinstance(raw, dict):
-                    raise ValueError("it does not hold an object of settings")
-            except ValueError as exc:
-                bad = path.with_name(path.name + ".bad")
-                try:
-                    os.replace(path, bad)
-                    kept = f"it was kept as {bad}"
-                except OSError:
-                    kept = "it could not be moved aside"
-                settings.problem = (f"The settings file {path} is broken ({exc}); {kept} and "
-                                    "the defaults are used.")
-                raw = {}
-            _update(settings.limits, raw.get("limits") or {})
-            _update(settings.preferences, raw.get("preferences") or {})
-        settings.preferences.validate()
+                copy = keep_copy(path, blob)
+                settings.save()
+                where = f"the file as it was is kept as {copy}"
+            except OSError:
+                where = "the file could not be copied aside"
+            settings.problem = (f"Some settings in {path} could not be used "
+                                f"({'; '.join(bad[:5])}{'; ...' if len(bad) > 5 else ''}); "
+                                f"{where}.")
         return settings
 
     def save(self) -> None:
-        """Write atomically (a crash never leaves half a settings file)."""
-        path = self.path()
-        tmp = path.with_suffix(".tmp")
-        tmp.write_text(json.dumps({"limits": asdict(self.limits),
-                                   "preferences": asdict(self.preferences)}, indent=2),
-                       encoding="utf-8")
-        tmp.replace(path)
+        """Write atomically (a crash never leaves half a settings file; a link at its
+        path is replaced, never followed)."""
+        write_atomic(self.path(), json.dumps({"limits": asdict(self.limits),
+                                              "preferences": asdict(self.preferences)},
+                                             indent=2))
+

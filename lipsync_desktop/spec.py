@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import math
 import re
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import asdict, dataclass, field
 
-from lipsync_desktop import choices
+from lipsync_desktop import choices, schema
 from lipsync_desktop.errors import InputError
 from lipsync_desktop.settings import Limits
+
+
+def _one_of(table) -> dict:
+    return {"one_of": lambda: choices.keys(table)}
 
 
 def parse_face(face: str) -> tuple[str, float, float]:
@@ -54,22 +58,28 @@ def check_seconds(value: float | None, what: str) -> float | None:
 
 @dataclass
 class JobSpec:
-    """What to do: inputs, output and every choice the user made."""
+    """What to do: inputs, output and every choice the user made.
+
+    Also the schema of a job read from outside (a queue file, a row of the queue
+    database): ``from_json`` checks each field's type and range (``schema.parse``)."""
 
     video: str
     audio: str
     output: str
-    face: str = choices.FACE_AUTO
-    tier: str = choices.DEFAULT_TIER
-    engine: str = choices.DEFAULT_ENGINE
-    preset: str | None = None  # None: the tier's preset
-    sync_mode: str = choices.DEFAULT_SYNC_MODE
-    start: float | None = None
-    end: float | None = None
-    if_exists: str = choices.DEFAULT_OUTPUT_EXISTS  # a key of choices.OUTPUT_EXISTS
+    face: str = field(default=choices.FACE_AUTO, metadata={"max_len": 64})
+    tier: str = field(default=choices.DEFAULT_TIER, metadata=_one_of(choices.TIERS))
+    engine: str = field(default=choices.DEFAULT_ENGINE, metadata=_one_of(choices.ENGINES))
+    preset: str | None = field(default=None, metadata={"max_len": 64})  # None: the tier's
+    sync_mode: str = field(default=choices.DEFAULT_SYNC_MODE, metadata=_one_of(choices.SYNC_MODES))
+    start: float | None = field(default=None, metadata={"min": 0})
+    end: float | None = field(default=None, metadata={"min": 0})
+    if_exists: str = field(default=choices.DEFAULT_OUTPUT_EXISTS,
+                           metadata=_one_of(choices.OUTPUT_EXISTS))
     debug_targets: str | None = None  # write the target plot (PNG + JSON) here
-    transcript: str | None = None  # what the new audio says (optional; aligns the phones)
-    language: str = "en"  # the transcript's language, an espeak-ng code (en, de, fr, ru, cmn...)
+    # what the new audio says (optional; aligns the phones)
+    transcript: str | None = field(default=None, metadata={"max_len": 100_000})
+    # the transcript's language, an espeak-ng code (en, de, fr, ru, cmn...)
+    language: str = field(default="en", metadata={"max_len": 35})
     limits: Limits | None = None
 
     def to_json(self) -> dict:
@@ -78,16 +88,14 @@ class JobSpec:
         return d
 
     @classmethod
-    def from_json(cls, d: dict) -> JobSpec:
-        """The inverse of ``to_json``; unknown keys (from newer versions) are ignored."""
-        known = {f.name for f in fields(cls)}
-        kw = {k: v for k, v in d.items() if k in known}
-        if "if_exists" not in d and d.get("overwrite") is False:  # jobs saved by 0.1.0
-            kw["if_exists"] = "refuse"
-        if kw.get("limits"):
-            kw["limits"] = Limits(**{k: v for k, v in kw["limits"].items()
-                                     if k in {f.name for f in fields(Limits)}})
-        return cls(**kw)
+    def from_json(cls, d: object, where: str = "") -> JobSpec:
+        """The inverse of ``to_json``, for data from outside: each field's type and range
+        is checked (``schema.SchemaError``, an InputError, names the first bad one);
+        unknown keys (from newer versions) are ignored."""
+        spec = schema.parse(cls, d, where)
+        if isinstance(d, dict) and "if_exists" not in d and d.get("overwrite") is False:
+            spec.if_exists = "refuse"  # jobs saved by 0.1.0
+        return spec
 
     def validate(self) -> None:
         """Refuse choices that cannot work (InputError), before any file is read."""

@@ -51,7 +51,10 @@ def test_export_import_round_trip_and_bad_files(tmp_path):
     q.add(JobSpec("b.mp4", "s.wav", "o2.webm", preset="vp9", start=1.0, end=2.5))
     export_jobs(q.jobs(), tmp_path / "q.json")
     specs = import_jobs(tmp_path / "q.json")
-    assert [s.to_json() for s in specs] == [j.spec.to_json() for j in q.jobs()]
+    # an imported job never replaces an existing file (issue 17); the rest comes back as it was
+    assert [dict(s.to_json(), if_exists="replace") for s in specs] == \
+        [j.spec.to_json() for j in q.jobs()]
+    assert {s.if_exists for s in specs} == {"refuse"}
     (tmp_path / "other.json").write_text(json.dumps({"jobs": []}))
     with pytest.raises(InputError, match="not a queue exported"):
         import_jobs(tmp_path / "other.json")

@@ -194,6 +194,10 @@ def test_preferences_round_trip_and_repair():
     assert again.preferences.parallel_jobs == 3 and again.preferences.theme == "dark"
     assert again.preferences.recent_files == ["/a.mp4", "/b.mp4"]
     Settings.path().write_text(json.dumps({"preferences": {"parallel_jobs": 99, "theme": "neon"}}))
-    repaired = Settings.load().preferences
-    assert repaired.parallel_jobs == 4 and repaired.theme == "light"
+    loaded = Settings.load()
+    repaired = loaded.preferences
+    # each bad value is named and takes its default (issue 17)
+    assert repaired.parallel_jobs == 1 and repaired.theme == "light"
+    assert loaded.problem and "preferences.parallel_jobs" in loaded.problem
+    assert "preferences.theme" in loaded.problem
     assert Preferences().output_dir == ""

@@ -326,7 +326,7 @@ def test_broken_settings_are_reported_and_kept_aside(capsys):
     assert main(["presets"]) == 0
     err = capsys.readouterr().err
     assert "settings" in err and "broken" in err and "settings.json.bad" in err
-    bad = Settings.path().with_name("settings.json.bad")
+    (bad,) = Settings.path().parent.glob("settings.json.bad-*")
     assert bad.read_text(encoding="utf-8").startswith('{"preferences"')
     assert Settings.load().problem is None  # reported once; defaults from now on
 

@@ -39,7 +39,7 @@ class PreviewPanel(QWidget):
             self.player.setVideoOutput(self.video_widget)
             lay.addWidget(self.video_widget, 1)
         except Exception as exc:  # noqa: BLE001 - no multimedia backend: keep the rest usable
-            lay.addWidget(QLabel(f"The preview player is not available here ({exc})."), 1)
+            lay.addWidget(loose_label(QLabel(f"The preview player is not available here ({exc}).")), 1)
         lay.addWidget(self.caption)
         row = QHBoxLayout()
         self.b_play = icon_button("▶ Play", "Play or pause (Space)", self.toggle_play)

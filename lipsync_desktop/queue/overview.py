@@ -5,15 +5,21 @@ it for later)."""
 from __future__ import annotations
 
 import json
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from lipsync_desktop import choices
 from lipsync_desktop.errors import InputError
 from lipsync_desktop.queue.store import QueuedJob
+from lipsync_desktop.safe_files import open_private, write_atomic
+from lipsync_desktop.schema import load_json
 from lipsync_desktop.spec import JobSpec
 
 EXPORT_FORMAT = "lipsync-desktop-queue"
 ENDED = ("done", "failed", "cancelled", "interrupted")
+MAX_IMPORT_JOBS = 1000  # one file brings at most this many jobs
+MAX_IMPORT_BYTES = 64 * 1024**2
 
 
 @dataclass
@@ -68,23 +74,54 @@ def overview(jobs: list[QueuedJob], live: dict[int, tuple[float, float | None]])
 def export_jobs(jobs: list[QueuedJob], path: Path) -> None:
     """Write the jobs' specs (what to do, not how far they got) to ``path`` as JSON."""
     data = {"format": EXPORT_FORMAT, "version": 1, "jobs": [j.spec.to_json() for j in jobs]}
-    path.write_text(json.dumps(data, indent=1) + "\n", encoding="utf-8")
+    write_atomic(path, json.dumps(data, indent=1) + "\n")
+
+
+def as_imported(spec: JobSpec) -> JobSpec:
+    """A job from a file made elsewhere, with what only the user may decide taken out:
+    an existing output is never replaced (``refuse``), the user's own limits apply, and no
+    debug plot is written (its paths could name any file)."""
+    spec.if_exists = "refuse"
+    spec.limits = None
+    spec.debug_targets = None
+    return spec
 
 
 def import_jobs(path: Path) -> list[JobSpec]:
-    """The job specs of a file ``export_jobs`` wrote; InputError for anything else."""
+    """The job specs of a file ``export_jobs`` wrote, as ``as_imported`` makes them;
+    InputError naming the first bad job and field for anything else (the whole file is
+    refused: nothing is imported from it)."""
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise InputError(f"{path.name} cannot be read as a queue file: {exc}", "bad_queue_file") from exc
+        fd = open_private(path, os.O_RDONLY)
+        with os.fdopen(fd, "rb") as f:
+            blob = f.read(MAX_IMPORT_BYTES + 1)
+    except OSError as exc:
+        raise InputError(f"{path.name} cannot be read: {exc.strerror or exc}",
+                         "bad_queue_file") from None
+    if len(blob) > MAX_IMPORT_BYTES:
+        raise InputError(f"{path.name} is larger than {MAX_IMPORT_BYTES // 1024**2} MB; it is "
+                         "not a queue file.", "bad_queue_file")
+    try:
+        data = load_json(blob, path.name)
+    except InputError as exc:
+        raise InputError(f"{exc} It cannot be imported.", "bad_queue_file") from None
     if not isinstance(data, dict) or data.get("format") != EXPORT_FORMAT or not isinstance(data.get("jobs"), list):
         raise InputError(f"{path.name} is not a queue exported by Lipsync Desktop.", "bad_queue_file")
+    if len(data["jobs"]) > MAX_IMPORT_JOBS:
+        raise InputError(f"{path.name} holds {len(data['jobs'])} jobs; at most "
+                         f"{MAX_IMPORT_JOBS} are imported at once. Split the file.",
+                         "too_many_jobs")
+    users = choices.keys(choices.ENGINES, user_facing_only=True)
     specs = []
     for i, raw in enumerate(data["jobs"], start=1):
         try:
-            spec = JobSpec.from_json(raw)
+            spec = as_imported(JobSpec.from_json(raw, f"jobs[{i - 1}]"))
+            if spec.engine not in users:
+                raise InputError(f"'jobs[{i - 1}].engine' must be one of {', '.join(users)}, "
+                                 f"not '{spec.engine}'", "bad_field")
             spec.validate()
-        except (TypeError, ValueError, InputError) as exc:
-            raise InputError(f"Job {i} of {path.name} is not valid: {exc}", "bad_queue_file") from exc
+        except InputError as exc:
+            raise InputError(f"Job {i} of {path.name} is not valid: {exc}. Nothing was imported.",
+                             "bad_queue_file") from None
         specs.append(spec)
     return specs

@@ -1,20 +1,35 @@
-"""The batch queue in a SQLite database that survives restarts and crashes."""
+"""The batch queue in a SQLite database that survives restarts and crashes.
+
+The database is data on disk like any other: a file that SQLite cannot read (a garbage
+header, a file cut short) is kept aside as ``queue.sqlite3.bad-<time>`` and the queue
+starts empty (``JobQueue.problem`` says so); a row whose job cannot be read shows as a
+'damaged' job and is never run; the others stay. ``PRAGMA user_version`` holds the
+schema's version, and ``MIGRATIONS`` bring an older file up to date."""
 
 from __future__ import annotations
 
 import json
+import logging
+import math
+import os
 import sqlite3
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from lipsync_desktop import choices
+from lipsync_desktop.errors import InputError
 from lipsync_desktop.locks import ProcessLock
 from lipsync_desktop.paths import data_dir
+from lipsync_desktop.progress import CancelToken
+from lipsync_desktop.safe_files import keep_aside
+from lipsync_desktop.schema import load_json
 from lipsync_desktop.spec import JobSpec
+
+log = logging.getLogger(__name__)
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS jobs (
@@ -40,6 +55,10 @@ CREATE TABLE IF NOT EXISTS file_digests (
     PRIMARY KEY (path, size, mtime_ns, ctime_ns)
 );
 """
+# MIGRATIONS[k] brings a database of schema version k to k + 1; version 0 is an empty file
+# or one made before versions were kept (its tables are created if missing, nothing lost)
+MIGRATIONS: tuple[str, ...] = (SCHEMA,)
+SCHEMA_VERSION = len(MIGRATIONS)
 
 
 @dataclass
@@ -58,6 +77,7 @@ class QueuedJob:
     created: float = 0.0
     started: float | None = None
     finished: float | None = None
+    problem: str = ""  # why its record could not be read (status 'damaged')
 
     @property
     def name(self) -> str:
@@ -81,8 +101,42 @@ class JobQueue:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._held: dict[int, ProcessLock] = {}
         self._held_guard = threading.Lock()
+        self.problem: str | None = None  # for the user: the database was damaged, and so on
+        try:
+            self._open()
+        except sqlite3.DatabaseError as exc:
+            self._start_afresh(exc)
+
+    def _open(self) -> None:
+        """Check the file and bring its schema up to date (sqlite3.DatabaseError if the
+        file is not a database SQLite can read)."""
         with self._db() as db:
-            db.executescript(SCHEMA)
+            check = db.execute("PRAGMA quick_check").fetchone()
+            if check is None or check[0] != "ok":
+                raise sqlite3.DatabaseError(f"integrity check: {check[0] if check else 'no answer'}")
+            version = db.execute("PRAGMA user_version").fetchone()[0]
+            if version > SCHEMA_VERSION:
+                self.problem = (f"The queue database {self.path} was made by a newer version of "
+                                "Lipsync Desktop; it is used as it is.")
+                return
+            for k in range(version, SCHEMA_VERSION):
+                db.executescript(MIGRATIONS[k])
+                db.execute(f"PRAGMA user_version = {k + 1}")
+
+    def _start_afresh(self, exc: Exception) -> None:
+        """Keep a damaged database aside and start an empty queue."""
+        kept = keep_aside(self.path)
+        for extra in ("-wal", "-shm"):
+            side = self.path.with_name(self.path.name + extra)
+            if kept is not None and side.exists():
+                os.replace(side, kept.with_name(kept.name + extra))
+        where = f"it was kept as {kept}" if kept else "it could not be moved aside"
+        self.problem = (f"The queue database {self.path} could not be read ({exc}); {where} "
+                        "and the queue starts empty.")
+        log.warning(self.problem)
+        if kept is None:  # nothing better: work without a queue file of our own
+            self.path = self.path.with_name(f"{self.path.stem}-{os.getpid()}.sqlite3")
+        self._open()
 
     def runner_lock(self) -> ProcessLock:
         """The lock of the one process that runs this queue (the app); not yet taken."""
@@ -113,11 +167,36 @@ class JobQueue:
 
     @staticmethod
     def _row(r: sqlite3.Row) -> QueuedJob:
-        return QueuedJob(id=r["id"], spec=JobSpec.from_json(json.loads(r["spec"])),
-                         status=r["status"], progress=r["progress"], stage=r["stage"],
-                         message=r["message"], result=json.loads(r["result"] or "{}"),
-                         cache_key=r["cache_key"], log_path=r["log_path"], created=r["created"],
-                         started=r["started"], finished=r["finished"])
+        """A job from its row; a row that cannot be read gives a 'damaged' job (SQLite
+        keeps any type in any column, so every value is checked)."""
+
+        def number(v: object, default: float | None = 0.0) -> float | None:
+            ok = isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v)
+            return float(v) if ok else default  # type: ignore[arg-type]
+
+        def text(v: object) -> str:
+            return v if isinstance(v, str) else ""
+
+        job = QueuedJob(id=int(r["id"]), spec=JobSpec("", "", ""), status=text(r["status"]),
+                        progress=max(0.0, min(1.0, number(r["progress"]) or 0.0)),
+                        stage=text(r["stage"]), message=text(r["message"]),
+                        cache_key=r["cache_key"] if isinstance(r["cache_key"], str) else None,
+                        log_path=r["log_path"] if isinstance(r["log_path"], str) else None,
+                        created=number(r["created"]) or 0.0,
+                        started=number(r["started"], None), finished=number(r["finished"], None))
+        try:
+            raw = r["spec"]
+            if not isinstance(raw, str):
+                raise InputError("the job's settings are not text")
+            job.spec = JobSpec.from_json(load_json(raw, "the job's settings"))
+            result = load_json(r["result"], "its result") if isinstance(r["result"], str) else {}
+            job.result = result if isinstance(result, dict) else {}
+            if job.status not in choices.keys(choices.JOB_STATES):
+                raise InputError(f"its state '{job.status[:20]}' is not one the app knows")
+        except InputError as exc:
+            job.problem = f"This job's record in the queue database is damaged ({exc})."
+            job.status, job.message = "damaged", job.problem
+        return job
 
     # --- reading ---------------------------------------------------------------------
 
@@ -139,13 +218,44 @@ class JobQueue:
 
     # --- editing ---------------------------------------------------------------------
 
-    def add(self, spec: JobSpec) -> int:
+    def add(self, spec: JobSpec, status: str = "queued") -> int:
         """Append a job; returns its id."""
+        return self.add_many([spec], status)[0]
+
+    def add_many(self, specs: list[JobSpec], status: str = "queued",
+                 on_progress: Callable[[float], None] | None = None,
+                 cancel: CancelToken | None = None) -> list[int]:
+        """Append jobs in one transaction (all or none: a cancel adds nothing); ``status``
+        'queued', or 'held' for jobs that wait until the user starts them (imports)."""
+        if status not in ("queued", "held"):
+            raise ValueError(status)
+        ids = []
         with self._db() as db:
-            pos = db.execute("SELECT COALESCE(MAX(position), 0) + 1 FROM jobs").fetchone()[0]
-            cur = db.execute("INSERT INTO jobs (position, spec, created) VALUES (?, ?, ?)",
-                             (pos, json.dumps(spec.to_json()), time.time()))
-            return int(cur.lastrowid or 0)
+            db.execute("BEGIN IMMEDIATE")
+            try:
+                pos = db.execute("SELECT COALESCE(MAX(position), 0) + 1 FROM jobs").fetchone()[0]
+                now = time.time()
+                for k, spec in enumerate(specs):
+                    cur = db.execute("INSERT INTO jobs (position, spec, status, created) "
+                                     "VALUES (?, ?, ?, ?)",
+                                     (pos + k, json.dumps(spec.to_json()), status, now))
+                    ids.append(int(cur.lastrowid or 0))
+                    if k % 100 == 99:
+                        if cancel is not None:
+                            cancel.check()
+                        if on_progress is not None:
+                            on_progress((k + 1) / len(specs))
+                db.execute("COMMIT")
+            except BaseException:
+                db.execute("ROLLBACK")
+                raise
+        return ids
+
+    def release(self, job_ids: list[int]) -> None:
+        """Jobs on hold join the queue (they run in their turn)."""
+        with self._db() as db:
+            db.executemany("UPDATE jobs SET status = 'queued' WHERE id = ? AND status = 'held'",
+                           [(i,) for i in job_ids])
 
     def update_spec(self, job_id: int, spec: JobSpec) -> None:
         """Change a job that is not running (apply a preset or an audio track to it)."""
@@ -225,10 +335,18 @@ class JobQueue:
         with self._db() as db:
             db.execute("BEGIN IMMEDIATE")
             try:
-                r = db.execute("SELECT id FROM jobs WHERE status = 'queued' "
-                               "ORDER BY position, id LIMIT 1").fetchone()
-                if r is None:
-                    return None
+                while True:
+                    r = db.execute("SELECT * FROM jobs WHERE status = 'queued' "
+                                   "ORDER BY position, id LIMIT 1").fetchone()
+                    if r is None:
+                        return None
+                    broken = self._row(r).problem
+                    if not broken:
+                        break
+                    # a record that cannot be read never runs; the next job does
+                    db.execute("UPDATE jobs SET status = 'failed', message = ? WHERE id = ?",
+                               (broken, r["id"]))
+                    log.warning("job %s: %s", r["id"], broken)
                 lock = self._job_lock(r[0])
                 if not lock.acquire():  # a stale claim by a live process: leave it be
                     return None
