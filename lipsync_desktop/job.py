@@ -47,6 +47,14 @@ from lipsync_desktop.timeline import SegmentPlan, frame_range, plan_segment
 STAGE_WEIGHTS = {"validate": 0.02, "faces": 0.3, "audio": 0.03, "engine": 0.2, "render": 0.45}
 
 
+class _QuietFileHandler(logging.FileHandler):
+    """A job log that cannot be written (a full disk) must not print logging's own
+    "--- Logging error ---" report over the job's output: the job's message says it."""
+
+    def handleError(self, record: logging.LogRecord) -> None:
+        self.failed = True
+
+
 class _JobLog:
     """A log file per job, with the context needed to diagnose a failure."""
 
@@ -59,8 +67,7 @@ class _JobLog:
         self.logger.setLevel(logging.INFO)
         self.logger.propagate = False
         # a file name that is not valid UTF-8 is logged with escapes instead of failing
-        self._handler = logging.FileHandler(self.path, encoding="utf-8",
-                                            errors="backslashreplace")
+        self._handler = _QuietFileHandler(self.path, encoding="utf-8", errors="backslashreplace")
         self._handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
         self.logger.addHandler(self._handler)
 
@@ -131,12 +138,24 @@ def run_job(spec: JobSpec, on_progress: ProgressCallback | None = None,
     """Run one job to completion. Raises InputError, JobCancelled or LipsyncError."""
     cancel = cancel or CancelToken()
     progress = StageProgress(on_progress, STAGE_WEIGHTS, cancel)
-    jlog = _JobLog(log_folder)
+    try:
+        jlog = _JobLog(log_folder)
+    except OSError as exc:
+        raise LipsyncError(f"The job's log cannot be written in {log_folder or log_dir()} "
+                           f"({exc.strerror or exc}). Free some space there (or make it "
+                           "writable) and run the job again; nothing was written.") from exc
     log = jlog.logger
     log.info("Lipsync Desktop %s, Python %s, %s; ffmpeg %s", __version__,
              platform.python_version(), platform.platform(), ffmpeg_exe())
     log.info("job %s", json.dumps(spec.to_json()))
-    inflight = InFlight(jlog.job_id).__enter__()  # what a killed process leaves is cleaned
+    try:
+        # its record: what a killed process leaves is cleaned at the next start
+        inflight = InFlight(jlog.job_id).__enter__()
+    except LipsyncError as exc:
+        log.error("%s", exc)
+        jlog.close()
+        exc.log_path = str(jlog.path)
+        raise
     out_lock: ProcessLock | None = None
     tmp_dir: Path | None = None
     tmp_out: Path | None = None

@@ -58,7 +58,10 @@ class InFlight:
     """The record of one running job's temporary files (a context manager)."""
 
     def __init__(self, job_id: str) -> None:
-        folder = inflight_dir()
+        try:
+            folder = inflight_dir()
+        except OSError as exc:
+            raise _data_folder_error(data_dir() / "inflight", exc) from exc
         self.record = folder / f"{job_id}.json"
         self.lock = ProcessLock(folder / f"{job_id}.lock", f"job {job_id}")
         self.files: list[str] = []

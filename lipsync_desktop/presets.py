@@ -10,6 +10,7 @@ from pathlib import Path
 from lipsync_desktop import choices
 from lipsync_desktop.errors import InputError
 from lipsync_desktop.media.ffmpeg_tools import has_encoder
+from lipsync_desktop.media.probe import is_rgb
 from lipsync_desktop.paths import config_dir
 
 
@@ -80,7 +81,8 @@ class ExportPreset:
     def pix_fmt_for(self, source_pix_fmt: str) -> str:
         """The codec's pixel format closest to the source's chroma layout."""
         fmts = self.video_codec.pix_fmts
-        family = "444" if "444" in source_pix_fmt else "422" if "422" in source_pix_fmt else "420"
+        full = "444" in source_pix_fmt or is_rgb(source_pix_fmt)  # RGB has every chroma sample
+        family = "444" if full else "422" if "422" in source_pix_fmt else "420"
         for f in fmts:
             if family in f:
                 return f

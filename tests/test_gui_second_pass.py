@@ -3,11 +3,10 @@ stalling, the face analysis shared with the job, the preview, and the queue's ne
 The real window, driven offscreen with pytest-qt on generated media."""
 
 import json
-import time
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import QEvent, QMimeData, QPoint, Qt, QTimer, QUrl
+from PySide6.QtCore import QEvent, QMimeData, QPoint, Qt, QUrl
 from PySide6.QtGui import QColor, QDesktopServices, QDragEnterEvent, QGuiApplication, QImage, QPainter
 from PySide6.QtWidgets import QMessageBox, QStyleOptionViewItem
 
@@ -15,7 +14,7 @@ from lipsync_desktop import APP_NAME
 from lipsync_desktop.paths import results_dir
 from lipsync_desktop.queue.store import JobQueue
 from tests import media
-from tests.gui_helpers import _drop, _load, _wait_state
+from tests.gui_helpers import GuiThreadGuard, _drop, _load, _wait_state
 
 
 def _run_draft(qtbot, window, out: Path):
@@ -194,48 +193,42 @@ def test_status_line_follows_the_chosen_face(qtbot, window, gen, speech):
     assert window.frame_view.selected == other
 
 
-def test_the_event_loop_never_stalls_while_analysing_and_scrubbing(qtbot, window, gen, speech, tmp_path):
-    """Every file, probe and decode call runs off the GUI thread: the longest gap between
-    two ticks of a 5 ms timer stays under 100 ms while a 1080p clip is read and analysed,
-    and while a result is shown and its comparison scrubbed. (Not measured: the job's own
-    run, whose phone recogniser holds Python's lock for about 0.1 s per utterance.)"""
+def test_no_probe_decode_hash_or_read_runs_on_the_gui_thread(qtbot, window, gen, speech,
+                                                            tmp_path, monkeypatch):
+    """Every file, probe, decode, hash and face-model call runs off the GUI thread while a
+    1080p clip is read and analysed, a job runs, and its result is shown and scrubbed: what
+    keeps the event loop responsive, asserted without a clock (the loaded machine made a
+    100 ms limit fail; the stall itself is measured by benchmarks/gui_stall.py)."""
     big = gen / "big_face.mp4"
     if not big.exists():
         media.face_clip(big, 3.0, size=(1920, 1080))
-    gaps: list[float] = []
-    last = [time.perf_counter()]
-    measuring = [True]
-
-    def tick() -> None:
-        now = time.perf_counter()
-        if measuring[0]:
-            gaps.append(now - last[0])
-        last[0] = now
-
-    timer = QTimer()
-    timer.timeout.connect(tick)
-    timer.start(5)
+    guard = GuiThreadGuard(monkeypatch)
     window.tier.setCurrentIndex(window.tier.findData("draft"))
     _drop(window.video_zone, [big])
     _drop(window.audio_zone, [speech])
     qtbot.waitUntil(lambda: window.analysis is not None, timeout=120000)
-    analysing = max(gaps[1:])
-    measuring[0] = False
     window.output.setText(str(tmp_path / "big.mp4"))
     window.run_current()
     job = _wait_state(qtbot, window, window.current_job, ("done", "failed"))
     assert job.status == "done", job.message
-    gaps.clear()
-    measuring[0] = True
     qtbot.waitUntil(lambda: window.result_panel.after is not None, timeout=30000)
     for i in range(0, window.result_panel.time.maximum(), 3):  # drag through the result
         window.result_panel.time.setValue(i)
         qtbot.wait(10)
     qtbot.wait(300)
-    timer.stop()
-    scrubbing = max(gaps[1:])
-    assert analysing < 0.1, f"the event loop stalled {analysing * 1000:.0f} ms while analysing"
-    assert scrubbing < 0.1, f"the event loop stalled {scrubbing * 1000:.0f} ms while scrubbing"
+    assert guard.calls == []
+
+
+def test_the_gui_thread_guard_sees_a_probe_made_there(face_video, monkeypatch):
+    """The guard above can fail: a probe and a hash on the main thread are recorded."""
+    from lipsync_desktop.media.probe import probe
+    from lipsync_desktop.queue.cache import file_digest
+
+    guard = GuiThreadGuard(monkeypatch)
+    probe(str(face_video))
+    file_digest(face_video)
+    assert any(c.startswith("av.open") for c in guard.calls)
+    assert any(c.startswith("sha256") for c in guard.calls)
 
 
 def test_run_after_analysis_skips_the_faces_pass(qtbot, window, clip, speech, tmp_path):
@@ -295,8 +288,13 @@ def test_queue_menu_command_line_export_import(qtbot, window, clip, speech, tmp_
     controller.paused = True
     panel2 = QueuePanel(controller)
     qtbot.addWidget(panel2)
-    panel2.import_queue(str(exported))
-    assert [j.spec.video for j in other.jobs()] == [str(clip)] * 2
+    panel2.import_queue(str(exported))  # off the GUI thread, on hold (issue 17)
+    qtbot.waitUntil(lambda: panel2._import is None, timeout=30000)
+    imported = other.jobs()
+    assert [j.spec.video for j in imported] == [str(clip)] * 2
+    assert {j.status for j in imported} == {"held"} and "on hold" in panel2.total.text()
+    shown = [panel2.table.item(r, 6).text() for r in range(panel2.table.rowCount())]
+    assert shown == [j.spec.output for j in imported]  # every output path, before anything runs
     controller.shutdown()
     # removing many asks first; "no" keeps them
     panel.table.selectAll()
@@ -337,11 +335,11 @@ def test_edit_settings_loads_a_job_into_the_window(qtbot, window, clip, speech):
     assert window.output.text() == job.spec.output
 
 
-def test_dropping_on_a_zone_reads_it_later_not_now(qtbot, window, clip):
-    """The drop returns at once; the clip's facts arrive from a worker."""
-    t0 = time.perf_counter()
+def test_dropping_on_a_zone_reads_it_later_not_now(qtbot, window, clip, monkeypatch):
+    """The drop reads nothing on the GUI thread; the clip's facts arrive from a worker."""
+    guard = GuiThreadGuard(monkeypatch)
     _drop(window.video_zone, [clip])
-    assert time.perf_counter() - t0 < 0.1
+    assert guard.calls == []
     assert "Reading" in window.video_zone.detail.text()
     qtbot.waitUntil(lambda: "s," in window.video_zone.detail.text(), timeout=20000)
 

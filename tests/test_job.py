@@ -86,9 +86,7 @@ def test_cancel_leaves_nothing_behind(face_video, speech, tmp_path):
     assert list(tmp_path.iterdir()) == []
 
 
-def test_cancel_from_another_thread_stops_quickly(face_video, gen, tmp_path):
-    import time
-
+def test_cancel_from_another_thread_stops_quickly(face_video, gen, tmp_path, monkeypatch):
     from lipsync_desktop.progress import CancelToken
 
     long_audio = media.speechlike(gen / "cancel_speech.wav", 30.0)
@@ -101,20 +99,33 @@ def test_cancel_from_another_thread_stops_quickly(face_video, gen, tmp_path):
         if ev.stage == "render" and ev.done > 0:
             rendering.set()
 
+    from lipsync_desktop.media.frames import FrameWriter
+
+    written_after = [0]
+    real_write = FrameWriter.write
+
+    def counting_write(self, frame):
+        if token.cancelled:
+            written_after[0] += 1
+        return real_write(self, frame)
+
+    monkeypatch.setattr(FrameWriter, "write", counting_write)
+
     def work():
         try:
             run_job(_spec(face_video, long_audio, out), on_progress, token)
         except JobCancelled:
-            box["cancelled"] = time.monotonic()
+            box["cancelled"] = True
 
     t = threading.Thread(target=work)
     t.start()
-    assert rendering.wait(60), "the job never started rendering"
-    asked = time.monotonic()
+    assert rendering.wait(120), "the job never started rendering"
     token.cancel()  # from this (another) thread, mid-render
-    t.join(10)
-    assert not t.is_alive()
-    assert box["cancelled"] - asked < 1.0
+    t.join(120)
+    assert not t.is_alive() and box.get("cancelled")
+    # it stops at its next check: at most the frame in hand is written after the cancel
+    # (counted in frames, not seconds: a loaded machine must not fail this)
+    assert written_after[0] <= 1
     assert not out.exists() and list(tmp_path.iterdir()) == []
 
 

@@ -100,17 +100,29 @@ class MainWindow(QMainWindow):
         self._restore_state()
         self.apply_theme()
         self._update_run_state()
-        if waiting:
-            self.statusBar().showMessage(f"{waiting} job(s) are waiting from last time; press "
-                                         "Resume queue to run them.", 15000)
+        self._startup_notices(waiting)
+
+    def _startup_notices(self, waiting: int) -> None:
+        """What the user should know from the start, in the status bar: a settings file or
+        queue database that could not be used, jobs left from last time."""
+        notes = [p for p in (self.settings.problem, self.controller.queue.problem) if p]
+        damaged = sum(1 for j in self.controller.queue.jobs() if j.status == "damaged")
+        if damaged:
+            notes.append(f"{damaged} job(s) in the queue have a damaged record and will not run; "
+                         "remove them.")
         if not self.controller.owns_queue:
-            self.statusBar().showMessage(
-                f"The batch queue is in use by another {APP_NAME} window "
-                f"({self.controller.queue_holder}): this window shows it but runs nothing.")
+            notes.append(f"The batch queue is in use by another {APP_NAME} window "
+                         f"({self.controller.queue_holder}): this window shows it but runs nothing.")
         if self.controller.recovered:
-            self.statusBar().showMessage(
-                f"{len(self.controller.recovered)} job(s) were cut off when the app last closed; "
-                "they are marked Interrupted in the queue (select and Retry / resume).", 15000)
+            notes.append(f"{len(self.controller.recovered)} job(s) were cut off when the app last "
+                         "closed; they are marked Interrupted in the queue (select and Retry / "
+                         "resume).")
+        if waiting:
+            notes.append(f"{waiting} job(s) are waiting from last time; press Resume queue to "
+                         "run them.")
+        if notes:  # problems stay until the next message; the rest for 15 s
+            problems = bool(self.settings.problem or self.controller.queue.problem or damaged)
+            self.statusBar().showMessage(" ".join(notes), 0 if problems else 15000)
 
     # --- layout ------------------------------------------------------------------------
 

@@ -34,6 +34,10 @@ class QueueController(QObject):
         # jobs a crash or forced quit cut off (never those a live process runs)
         self.recovered = queue.recover() if self.owns_queue else []
 
+    def start_call(self, worker: QObject) -> None:
+        """Run a CallWorker (an import, say) on this runner's threads: joined at shutdown."""
+        self._threads.start(worker)
+
     @property
     def running_ids(self) -> list[int]:
         return list(self._running)

@@ -25,12 +25,12 @@ from PySide6.QtWidgets import (
 )
 
 from lipsync_desktop import choices
-from lipsync_desktop.errors import LipsyncError
 from lipsync_desktop.gui.dialogs import confirm
 from lipsync_desktop.gui.queue_controller import QueueController
 from lipsync_desktop.gui.widgets import AUDIO_FILTER, icon_button, loose_label
+from lipsync_desktop.gui.workers import CallWorker
 from lipsync_desktop.presets import all_presets, get_preset
-from lipsync_desktop.queue.overview import export_jobs, import_jobs, overview
+from lipsync_desktop.queue.overview import export_jobs, import_into, overview
 
 COLUMNS = ("Clip", "Audio", "Tier", "Preset", "State", "Progress", "Output / message")
 PROGRESS_COLUMN = 5
@@ -77,6 +77,7 @@ class QueuePanel(QWidget):
         self.controller = controller
         self._rows: dict[int, int] = {}  # job id -> table row
         self._jobs: list = []  # as last read from the database (progress comes by signal)
+        self._import: CallWorker | None = None  # an import in progress
         self.table = QTableWidget(0, len(COLUMNS))
         self.table.setHorizontalHeaderLabels(COLUMNS)
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
@@ -98,7 +99,7 @@ class QueuePanel(QWidget):
         self.b_down = icon_button("▼", "Move the selected jobs later", lambda: self._move(1))
         self.b_dup = icon_button("Duplicate", "Queue a copy of the selected jobs", self._duplicate)
         self.b_retry = icon_button("Retry", "Run failed, cancelled or interrupted jobs "
-                                   "again", self._retry)
+                                   "again, and start jobs on hold", self._retry)
         self.b_cancel = icon_button("Cancel", "Stop the selected running or queued jobs",
                                     self._cancel, "danger")
         self.b_remove = icon_button("Remove", "Remove the selected jobs (Delete)", self.remove_selected)
@@ -224,7 +225,8 @@ class QueuePanel(QWidget):
         for b in (self.b_up, self.b_down, self.b_dup, self.b_preset, self.b_audio):
             b.setEnabled(has)
         self.b_cancel.setEnabled(any(s in ("running", "queued") for s in statuses))
-        self.b_retry.setEnabled(any(s in ("failed", "cancelled", "interrupted") for s in statuses))
+        self.b_retry.setEnabled(any(s in ("failed", "cancelled", "interrupted", "held")
+                                    for s in statuses))
         self.b_remove.setEnabled(any(s != "running" for s in statuses))
         self.b_clear.setEnabled(any(j.status == "done" for j in self._jobs))
 
@@ -256,10 +258,14 @@ class QueuePanel(QWidget):
             bool(output))
         add("View log", lambda: self.show_job_requested.emit(job_id), bool(job.log_path))
         menu.addSeparator()
-        add("Edit settings…", lambda: self.edit_job_requested.emit(job_id), job.status != "running")
-        add("Retry / resume", self._retry, job.status in ("failed", "cancelled", "interrupted"))
-        add("Duplicate", self._duplicate)
-        add("Copy as command line", lambda: self.copy_command(job_id))
+        readable = job.status != "damaged"
+        add("Start", self._retry, job.status == "held")
+        add("Edit settings…", lambda: self.edit_job_requested.emit(job_id),
+            readable and job.status != "running")
+        add("Retry / resume", self._retry, job.status in ("failed", "cancelled", "interrupted")
+            and readable)
+        add("Duplicate", self._duplicate, readable)
+        add("Copy as command line", lambda: self.copy_command(job_id), readable)
         menu.addSeparator()
         add("Cancel", self._cancel, job.status in ("running", "queued"))
         add("Remove", self.remove_selected, job.status != "running")
@@ -295,7 +301,9 @@ class QueuePanel(QWidget):
         self.controller.pump()
 
     def _retry(self) -> None:
+        """Retry the selected ended jobs and start those on hold."""
         self.controller.queue.requeue(self.selected_ids())
+        self.controller.queue.release(self.selected_ids())
         self.controller.changed.emit()
         self.controller.pump()
 
@@ -367,18 +375,32 @@ class QueuePanel(QWidget):
         self.total.setText(f"{len(jobs)} job(s) written to {path}.")
 
     def import_queue(self, path: str | None = None) -> None:
-        """Add the jobs of an exported queue file (they wait until the queue runs them)."""
+        """Add the jobs of an exported queue file *on hold*, off the GUI thread: they run
+        only once the user has seen their output paths and starts them."""
         if path is None:
             path, _ = QFileDialog.getOpenFileName(self, "Import a queue", "", QUEUE_FILTER)
-        if not path:
+        if not path or self._import is not None:
             return
-        try:
-            specs = import_jobs(Path(path))
-        except LipsyncError as exc:
-            self.total.setText(str(exc))
-            return
-        for spec in specs:
-            self.controller.queue.add(spec)
+        name = Path(path).name
+        worker = CallWorker(import_into, self.controller.queue, Path(path), tag=name,
+                            cancellable=True, reports_progress=True)
+        worker.progress.connect(lambda _tag, f: self.total.setText(f"Importing {name}: {f:.0%}"))
+        worker.done.connect(self._imported)
+        worker.failed.connect(self._import_failed)
+        self._import = worker
+        self.total.setText(f"Importing {name}…")
+        self.controller.start_call(worker)
+
+    def _imported(self, name: str, ids: list[int]) -> None:
+        self._import = None
         self.controller.changed.emit()
-        self.controller.pump()
-        self.total.setText(f"{len(specs)} job(s) added from {Path(path).name}.")
+        self.table.clearSelection()
+        for job_id in ids:
+            if job_id in self._rows:
+                self.table.selectRow(self._rows[job_id])
+        self.total.setText(f"{len(ids)} job(s) imported on hold from {name}. Check each output "
+                           "path in the list, then select them and choose Start.")
+
+    def _import_failed(self, _name: str, message: str) -> None:
+        self._import = None
+        self.total.setText(message or "The import was cancelled; nothing was added.")

@@ -20,7 +20,7 @@ import numpy as np
 
 from lipsync_desktop.errors import MediaToolError
 from lipsync_desktop.media.ffmpeg_tools import CHILD, ffmpeg_exe, tail
-from lipsync_desktop.media.probe import VideoInfo
+from lipsync_desktop.media.probe import RGB_MATRICES, VideoInfo, is_rgb
 from lipsync_desktop.media.yuv import RGB, frame_shape
 
 PREFETCH = 4  # frames decoded ahead of use (and queued for the encoder)
@@ -43,6 +43,10 @@ class ColorInfo:
     def of(cls, video: VideoInfo) -> ColorInfo:
         # untagged files: HD is BT.709 by convention, SD BT.601
         default = "bt709" if min(video.width, video.height) >= 720 else "smpte170m"
+        if video.colorspace in RGB_MATRICES or is_rgb(video.pix_fmt):
+            # an RGB-coded clip (ffv1 gbrp, libx264rgb): the result is YUV, so it gets the
+            # usual matrix for its size, in the range players expect
+            return cls(default, "tv", video.color_primaries, video.color_trc)
         return cls(video.colorspace or default, video.color_range, video.color_primaries,
                    video.color_trc)
 

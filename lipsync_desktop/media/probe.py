@@ -33,6 +33,14 @@ def _pictures(path: Path, limit: int) -> int:
     return n
 
 
+RGB_MATRICES = ("gbr", "rgb")  # "colorspace" tags of RGB-coded streams
+
+
+def is_rgb(pix_fmt: str) -> bool:
+    """Whether a pixel format holds RGB samples rather than YUV."""
+    return pix_fmt.startswith(("gbr", "rgb", "bgr", "argb", "abgr", "0rgb", "0bgr"))
+
+
 @dataclass
 class VideoInfo:
     codec: str

@@ -20,7 +20,9 @@ log = logging.getLogger(__name__)
 
 
 def result_payload(job: QueuedJob) -> dict:
-    """The JSON a webhook or user command receives when a job ends."""
+    """The JSON a webhook or user command receives when a job ends. Its paths are the
+    job's own, exactly as the user gave them (inputs, output, log); nothing else of the
+    machine is sent."""
     return {"id": job.id, "status": job.status, "message": job.message,
             "output": job.result.get("output") if job.status == "done" else None,
             "video": job.spec.video, "audio": job.spec.audio, "tier": job.spec.tier,
@@ -77,5 +79,6 @@ def execute(queue: JobQueue, job: QueuedJob, on_progress: ProgressCallback | Non
         log.exception("job %s", job.id)
         queue.finish(job.id, "failed", f"The job failed unexpectedly: {exc}", None, None)
     done = queue.get(job.id)
-    hooks.after_job(result_payload(done), prefs.on_finish_command, prefs.webhook_url)
+    # the hooks run on their own thread: a slow receiver never holds the next job back
+    hooks.after_job_later(result_payload(done), prefs.on_finish_command, prefs.webhook_url)
     return done

@@ -11,7 +11,8 @@ from pathlib import Path
 
 from lipsync_desktop import choices
 from lipsync_desktop.errors import InputError
-from lipsync_desktop.queue.store import QueuedJob
+from lipsync_desktop.progress import CancelToken, ProgressCallback, ProgressEvent
+from lipsync_desktop.queue.store import JobQueue, QueuedJob
 from lipsync_desktop.safe_files import open_private, write_atomic
 from lipsync_desktop.schema import load_json
 from lipsync_desktop.spec import JobSpec
@@ -125,3 +126,17 @@ def import_jobs(path: Path) -> list[JobSpec]:
                              "bad_queue_file") from None
         specs.append(spec)
     return specs
+
+
+def import_into(queue: JobQueue, path: Path, on_progress: ProgressCallback | None = None,
+                cancel: CancelToken | None = None) -> list[int]:
+    """Import a queue file's jobs *on hold* (they run only once the user starts them,
+    after seeing their output paths), in one transaction; returns their ids."""
+    specs = import_jobs(path)
+
+    def step(fraction: float) -> None:
+        if on_progress is not None:
+            on_progress(ProgressEvent("import", int(fraction * len(specs)), len(specs),
+                                      fraction=fraction))
+
+    return queue.add_many(specs, "held", on_progress=step, cancel=cancel)
