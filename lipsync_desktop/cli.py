@@ -363,29 +363,38 @@ def _start_up() -> None:
 
 
 def command_line(spec: JobSpec) -> str:
-    """The ``lipsync-desktop run`` command that does what ``spec`` asks (for a shell)."""
+    """The ``lipsync-desktop run`` command that does what ``spec`` asks (for a shell).
+    Every value is written as ``--option=VALUE``, so a path or a script that starts with
+    a dash ('-x.mp4') is read as the value it is."""
     import shlex
 
-    args = ["lipsync-desktop", "run", "--video", spec.video, "--audio", spec.audio, "-o", spec.output]
+    args = ["lipsync-desktop", "run"]
+
+    def opt(flag: str, value: object) -> None:
+        args.append(f"{flag}={value}")
+
+    opt("--video", spec.video)
+    opt("--audio", spec.audio)
+    opt("--output", spec.output)
     if spec.face != choices.FACE_AUTO:
-        args += ["--face", spec.face]
-    args += ["--tier", spec.tier]
+        opt("--face", spec.face)
+    opt("--tier", spec.tier)
     if spec.preset:
-        args += ["--preset", spec.preset]
+        opt("--preset", spec.preset)
     if spec.sync_mode != choices.DEFAULT_SYNC_MODE:
-        args += ["--sync-mode", spec.sync_mode]
+        opt("--sync-mode", spec.sync_mode)
     if spec.start is not None:
-        args += ["--start", f"{spec.start:g}"]
+        opt("--start", f"{spec.start:g}")
     if spec.end is not None:
-        args += ["--end", f"{spec.end:g}"]
+        opt("--end", f"{spec.end:g}")
     if spec.engine != choices.DEFAULT_ENGINE:
-        args += ["--engine", spec.engine]
+        opt("--engine", spec.engine)
     if spec.if_exists != choices.DEFAULT_OUTPUT_EXISTS:
-        args += ["--if-exists", spec.if_exists]
+        opt("--if-exists", spec.if_exists)
     if spec.transcript:
-        args += ["--transcript", spec.transcript]
+        opt("--transcript", spec.transcript)
     if spec.language != "en":
-        args += ["--language", spec.language]
+        opt("--language", spec.language)
     return shlex.join(args)
 
 

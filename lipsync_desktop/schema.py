@@ -42,17 +42,14 @@ class SchemaError(InputError):
 
 def load_json(text: str | bytes, what: str) -> Any:
     """``json.loads`` that refuses, with InputError, what would crash it: too deep nesting,
-    a huge text, bytes that are not UTF-8, NaN or Infinity (not JSON)."""
+    a huge text, bytes that are not UTF-8. (NaN and Infinity are read as numbers, so that
+    ``parse`` can name the field that holds one.)"""
     if len(text) > MAX_JSON_BYTES:
         raise InputError(f"{what} is too large to be read ({len(text) // 1024**2} MB).", "bad_json")
-
-    def no_constants(name: str) -> float:
-        raise ValueError(f"{name} is not a number JSON allows")
-
     try:
         if isinstance(text, bytes):
             text = text.decode("utf-8")
-        return json.loads(text, parse_constant=no_constants)
+        return json.loads(text)
     except RecursionError:
         raise InputError(f"{what} is nested too deeply to be read.", "bad_json") from None
     except (ValueError, UnicodeDecodeError) as exc:  # JSONDecodeError is a ValueError

@@ -15,6 +15,7 @@ from typing import Any
 
 import numpy as np
 
+from lipsync_desktop.errors import LipsyncError
 from lipsync_desktop.faces import mesh_ops
 
 MODELS_DIR = Path(__file__).resolve().parents[1] / "models"
@@ -30,11 +31,25 @@ def model_session(path: Path):
     opts = ort.SessionOptions()
     # the scan's workers run a session side by side: one thread per run keeps them from
     # fighting over the cores (the scan already runs one worker per core)
-    opts.intra_op_num_threads = int(os.environ.get("LIPSYNC_MODEL_THREADS", "1"))
+    opts.intra_op_num_threads = model_threads()
     opts.inter_op_num_threads = 1
     opts.log_severity_level = 3
     return ort.InferenceSession(str(path), sess_options=opts, providers=["CPUExecutionProvider"])
 
+
+
+def model_threads() -> int:
+    """``LIPSYNC_MODEL_THREADS`` (default 1), capped at the machine's core count; a value
+    that is not a whole number of 1 or more is refused with a sentence."""
+    text = os.environ.get("LIPSYNC_MODEL_THREADS", "1").strip()
+    try:
+        n = int(text)
+        if n < 1:
+            raise ValueError
+    except ValueError:
+        raise LipsyncError(f"LIPSYNC_MODEL_THREADS must be a whole number of 1 or more, not "
+                           f"'{text[:40]}'. Unset it to use the default (1).") from None
+    return min(n, os.cpu_count() or 1)
 
 class OnnxModel:
     """One converted model, run on a single input tensor."""

@@ -20,6 +20,10 @@ def ffmpeg_exe() -> str:
     """Path of ffmpeg: ``LIPSYNC_FFMPEG``, then imageio-ffmpeg's static build, then PATH."""
     env = os.environ.get("LIPSYNC_FFMPEG")
     if env:
+        if not (os.path.isfile(env) and os.access(env, os.X_OK)):
+            raise LipsyncError(f"LIPSYNC_FFMPEG names {env}, which is not an ffmpeg program "
+                               "that can be run. Point it at one, or unset it to use the "
+                               "ffmpeg that ships with Lipsync Desktop.")
         return env
     try:
         import imageio_ffmpeg

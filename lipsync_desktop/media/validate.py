@@ -40,7 +40,9 @@ def _human_duration(s: float) -> str:
     return f"{s:.1f} s"
 
 
-def _check_file(path: Path, role: str) -> None:
+def check_file(path: Path, role: str) -> None:
+    """A plain, non-empty file (InputError naming the problem): a folder, FIFO or device
+    is refused before anything opens it."""
     if not path.exists():
         raise InputError(f"The {role} file does not exist: {path}", "missing")
     if not path.is_file():
@@ -126,7 +128,7 @@ def validate_video(path: str | Path, limits: Limits | None = None,
     to that range (its share of the file), not to the whole clip."""
     limits = limits or Limits()
     path = Path(path)
-    _check_file(path, "video")
+    check_file(path, "video")
     trimmed = start is not None or end is not None
     if not trimmed:
         _check_size(path.stat().st_size, "video", limits)
@@ -166,7 +168,7 @@ def validate_audio(path: str | Path, limits: Limits | None = None) -> AudioFile:
     """Check that ``path`` holds a decodable audio track within limits; return its facts."""
     limits = limits or Limits()
     path = Path(path)
-    _check_file(path, "audio")
+    check_file(path, "audio")
     _check_size(path.stat().st_size, "audio", limits)
     info = _probe_or_explain(path, "audio")
     if info.audio is None:

@@ -9,6 +9,7 @@ from dataclasses import asdict
 from pathlib import Path
 
 from lipsync_desktop.errors import JobCancelled, LipsyncError
+from lipsync_desktop.media.validate import check_file
 from lipsync_desktop.outputs import output_path
 from lipsync_desktop.progress import CancelToken, ProgressCallback, ProgressEvent
 from lipsync_desktop.queue import hooks
@@ -54,6 +55,9 @@ def execute(queue: JobQueue, job: QueuedJob, on_progress: ProgressCallback | Non
 
     try:
         spec.validate()
+        # plain files only, before they are hashed: a FIFO or a device would hang the hash
+        check_file(Path(spec.video), "video")
+        check_file(Path(spec.audio), "audio")
         key = job_key(spec, queue, cancel)
         queue.set_cache_key(job.id, key)
         earlier = find_reusable(queue, key, exclude=job.id, cancel=cancel)

@@ -7,7 +7,9 @@ series) after the job."""
 
 from __future__ import annotations
 
+import errno
 import json
+import os
 from pathlib import Path
 
 import cv2
@@ -117,15 +119,27 @@ def draw(audio: np.ndarray, rate: int, fps: float, series: dict[str, np.ndarray]
 
 def write(path: str | Path, audio: np.ndarray, rate: int, fps: float,
           series: dict[str, np.ndarray]) -> Path:
-    """Write the PNG and, beside it, the series as JSON; returns the PNG's path."""
+    """Write the PNG and, beside it, the series as JSON; returns the PNG's path. Neither
+    is ever written over an existing file (FileExistsError before anything is written)."""
+    from lipsync_desktop.safe_files import write_new
+
     path = Path(path)
     if path.suffix.lower() != ".png":
         path = path.with_suffix(".png")
+    for p in (path, path.with_suffix(".json")):
+        if os.path.lexists(p):
+            raise FileExistsError(errno.EEXIST, "the file exists and is kept", str(p))
     path.parent.mkdir(parents=True, exist_ok=True)
-    if not cv2.imwrite(str(path), draw(audio, rate, fps, series)):
-        raise OSError(f"could not write {path}")
+    ok, png = cv2.imencode(".png", draw(audio, rate, fps, series))
+    if not ok:
+        raise OSError(f"could not draw {path}")
     data = {k: [None if np.isnan(x) else round(float(x), 5) for x in np.asarray(v, float)]
             for k, v in series.items()}
     data["fps"] = fps  # type: ignore[assignment]
-    path.with_suffix(".json").write_text(json.dumps(data), encoding="utf-8")
+    write_new(path, png.tobytes())
+    try:
+        write_new(path.with_suffix(".json"), json.dumps(data))
+    except BaseException:
+        path.unlink(missing_ok=True)
+        raise
     return path
