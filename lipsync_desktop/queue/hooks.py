@@ -24,7 +24,6 @@ import socket
 import subprocess
 import sys
 import threading
-import time
 import urllib.parse
 import urllib.request
 from collections.abc import Callable
@@ -124,22 +123,24 @@ def post_webhook(url: str, payload: dict, timeout: float = WEBHOOK_DEADLINE_S) -
         conn = cls(proxy[0] if proxy else host, proxy[1] if proxy else port, timeout=timeout)
         if proxy is not None:
             conn.set_tunnel(host, port)
-    cut = threading.Timer(timeout, _cut, (conn,))  # the total deadline
+    expired = threading.Event()
+    cut = threading.Timer(timeout, _cut, (conn, expired))  # the total deadline
     cut.daemon = True
     cut.start()
-    started = time.monotonic()
     try:
         conn.request("POST", target, body=body, headers=headers)
         resp = conn.getresponse()
         resp.read(64 * 1024)
         status = resp.status
     except (OSError, http.client.HTTPException, ValueError) as exc:
-        if time.monotonic() - started >= timeout - 0.05:
+        if expired.is_set():
             return f"the webhook did not answer within {timeout:g} s"
         return f"the webhook could not be reached: {exc}"
     finally:
         cut.cancel()
         conn.close()
+    if expired.is_set():  # cut off mid-answer: whatever was read is not an answer
+        return f"the webhook did not answer within {timeout:g} s"
     if 300 <= status < 400:
         return f"the webhook answered {status} (a redirect; it is not followed)"
     if not 200 <= status < 300:
@@ -147,7 +148,8 @@ def post_webhook(url: str, payload: dict, timeout: float = WEBHOOK_DEADLINE_S) -
     return None
 
 
-def _cut(conn: http.client.HTTPConnection) -> None:
+def _cut(conn: http.client.HTTPConnection, expired: threading.Event) -> None:
+    expired.set()
     sock = conn.sock
     if sock is not None:
         try:
