@@ -7,7 +7,7 @@ True next)."""
 import sys
 
 import pytest
-from PySide6.QtCore import QCoreApplication, QObject, Signal
+from PySide6.QtCore import QObject, Signal
 
 
 class _Emitter(QObject):
@@ -17,8 +17,7 @@ class _Emitter(QObject):
 
 @pytest.mark.skipif(sys.version_info >= (3, 12), reason="True is immortal from Python 3.12 on: "
                     "its count does not move, so a lost reference cannot show (nor crash)")
-def test_emitting_signals_takes_no_reference_from_true():
-    QCoreApplication.instance() or QCoreApplication([])
+def test_emitting_signals_takes_no_reference_from_true(qapp):
     o = _Emitter()
     o.pair.connect(lambda a, b: None)
     o.plain.emit()  # warm up (first-use caches may hold a True of their own)
