@@ -74,3 +74,12 @@ def test_command_line_runs_the_same_job():
            args.start, args.end, args.if_exists, args.transcript, args.language)
     assert got == (spec.video, spec.audio, spec.output, spec.face, spec.tier, spec.preset,
                    spec.sync_mode, spec.start, spec.end, spec.if_exists, spec.transcript, spec.language)
+
+
+def test_the_overview_names_jobs_on_hold_and_damaged_ones(tmp_path):
+    """Issue 17: imported jobs wait on hold; the queue's line must not say it is empty."""
+    q = JobQueue(tmp_path / "q.sqlite3")
+    q.add(JobSpec("a.mp4", "s.wav", "o1.mp4"), status="held")
+    assert overview(q.jobs(), {}).describe() == "1 job(s) on hold"
+    q.add(JobSpec("b.mp4", "s.wav", "o2.mp4"))
+    assert overview(q.jobs(), {}).describe().endswith("; 1 job(s) on hold")

@@ -91,7 +91,7 @@ class MainWindow(QMainWindow):
         self._preview_dir: Path | None = None  # made by the first preview, removed on close
 
         self.controller = QueueController(queue or JobQueue(), self.prefs, self)
-        waiting = self.controller.queue.count("queued")
+        waiting = sum(1 for j in self.controller.queue.jobs() if j.status == "queued")
         if waiting:  # left from last time: wait for the user instead of starting work at launch
             self.controller.paused = True
         self._build()
@@ -123,6 +123,7 @@ class MainWindow(QMainWindow):
         if notes:  # problems stay until the next message; the rest for 15 s
             problems = bool(self.settings.problem or self.controller.queue.problem or damaged)
             self.statusBar().showMessage(" ".join(notes), 0 if problems else 15000)
+            self.statusBar().setToolTip("\n".join(notes))  # the whole text, if it is cut
 
     # --- layout ------------------------------------------------------------------------
 

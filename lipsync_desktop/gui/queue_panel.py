@@ -172,7 +172,10 @@ class QueuePanel(QWidget):
             s = job.spec
             preset = s.preset or f"{s.tier} (default)"
             message = job.message or (job.result.get("output") if job.status == "done" else s.output)
-            cells = (Path(s.video).name, Path(s.audio).name, s.tier.title(), preset,
+            if job.status == "damaged":  # nothing of its settings can be trusted
+                preset = ""
+            cells = (Path(s.video).name, Path(s.audio).name,
+                     s.tier.title() if job.status != "damaged" else "", preset,
                      STATE_LABELS.get(job.status, job.status), None, message)
             for c, text in enumerate(cells):
                 item = QTableWidgetItem(f"{job.progress:.0%}" if c == PROGRESS_COLUMN else str(text))

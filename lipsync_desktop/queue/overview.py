@@ -32,10 +32,17 @@ class QueueOverview:
     ended: int
     fraction: float
     eta_s: float | None
+    held: int = 0  # on hold (imported): not counted until started
+    damaged: int = 0  # records that cannot be read
 
     def describe(self) -> str:
+        aside = "; ".join(f"{n} job(s) {what}" for n, what in
+                          ((self.held, "on hold"), (self.damaged, "damaged")) if n)
         if self.total == 0:
-            return "The queue is empty."
+            return aside or "The queue is empty."
+        return self._progress() + (f"; {aside}" if aside else "")
+
+    def _progress(self) -> str:
         left = "" if self.eta_s is None or self.ended == self.total else \
             f", about {int(self.eta_s) // 60}:{int(self.eta_s) % 60:02d} left"
         return f"{self.ended} of {self.total} job(s) ended, {self.fraction:.0%} of the work{left}"
@@ -45,8 +52,10 @@ def overview(jobs: list[QueuedJob], live: dict[int, tuple[float, float | None]])
     """Progress of the whole queue. ``live``: running job id -> (fraction, its eta or None).
     A waiting job is expected to take as long as the mean finished one (by wall time)."""
     counted = [j for j in jobs if j.status in ("queued", "running") or j.status in ENDED]
+    held = sum(1 for j in jobs if j.status == "held")
+    damaged = sum(1 for j in jobs if j.status == "damaged")
     if not counted:
-        return QueueOverview(0, 0, 0.0, None)
+        return QueueOverview(0, 0, 0.0, None, held, damaged)
     took = [j.finished - j.started for j in counted
             if j.status == "done" and j.started and j.finished and j.finished > j.started]
     mean = sum(took) / len(took) if took else None
@@ -69,7 +78,8 @@ def overview(jobs: list[QueuedJob], live: dict[int, tuple[float, float | None]])
             else:
                 eta += mean
     ended = sum(1 for j in counted if j.status in ENDED)
-    return QueueOverview(len(counted), ended, done_work / len(counted), eta if known else None)
+    return QueueOverview(len(counted), ended, done_work / len(counted), eta if known else None,
+                         held, damaged)
 
 
 def export_jobs(jobs: list[QueuedJob], path: Path) -> None:

@@ -1,7 +1,7 @@
 """The mouth bank: the clip's own lower faces at source resolution, with their shapes.
 
 It is the engine's compact index: a crop of the lower face per usable frame (not whole
-frames), under a memory budget; long clips keep an evenly spread subset.
+frames), under a memory budget; long clips keep evenly spread runs of consecutive frames.
 """
 
 from __future__ import annotations
@@ -69,8 +69,13 @@ def lip_sharpness(img: np.ndarray, lm: np.ndarray) -> float:
     return laplacian_energy(lip_region(img, lm[list(mouth.LIPS_OUTER), :2]))
 
 
+RUN_FRAMES = 12  # a long clip's bank keeps runs of this many consecutive frames
+
+
 def choose_bank_frames(shape: FrameShape, budget_bytes: int, width: int, height: int) -> np.ndarray:
-    """Usable frames to keep: all of them if they fit the budget, else an even spread."""
+    """Usable frames to keep: all of them if they fit the budget, else runs of
+    ``RUN_FRAMES`` consecutive usable frames spread evenly over the clip (an even spread of
+    single frames leaves no real motion to follow: every output frame would switch source)."""
     usable = np.flatnonzero(shape.usable)
     if usable.size == 0:
         return usable
@@ -79,7 +84,9 @@ def choose_bank_frames(shape: FrameShape, budget_bytes: int, width: int, height:
     cap = max(16, int(budget_bytes // max(float(per_crop), 1.0)))
     if usable.size <= cap:
         return usable
-    pick = np.linspace(0, usable.size - 1, cap).round().astype(int)
+    run = min(RUN_FRAMES, max(1, cap // 8))  # at least 8 runs, for variety
+    starts = np.linspace(0, usable.size - run, max(1, cap // run)).round().astype(int)
+    pick = (starts[:, None] + np.arange(run)[None, :]).ravel()
     return usable[np.unique(pick)]
 
 
