@@ -142,14 +142,12 @@ class Placement:
 
 
 def place(lm_dst: np.ndarray, lm_src: np.ndarray, width: int, height: int, multiband: bool,
-          even: bool = False, m: np.ndarray | None = None) -> Placement | None:
+          even: bool = False) -> Placement | None:
     """Align the source face onto the destination by the points that do not move with the
-    mouth (or by ``m``, the source -> destination map, when given: ``poses.placement``);
-    None when the work area is too small. ``even``: box corners on even pixels (for 4:2:0
-    chroma)."""
-    if m is None:
-        stable = list(mouth.STABLE)
-        m = fit_affine(lm_src[stable, :2].astype(np.float64), lm_dst[stable, :2].astype(np.float64))
+    mouth; None when the work area is too small. ``even``: box corners on even pixels
+    (for 4:2:0 chroma)."""
+    stable = list(mouth.STABLE)
+    m = fit_affine(lm_src[stable, :2].astype(np.float64), lm_dst[stable, :2].astype(np.float64))
     region = list(mouth.LOWER_FACE)
     dst_poly = lm_dst[region, :2]
     src_poly = apply_affine(m, lm_src[region, :2])
@@ -303,12 +301,11 @@ def blend(roi: np.ndarray, p: Placement, crop: np.ndarray, crop_offset: tuple[in
 def composite(frame: np.ndarray, lm_dst: np.ndarray, crop: np.ndarray, crop_offset: tuple[int, int],
               lm_src: np.ndarray, weight: float, multiband: bool, feather: float = 0.18,
               interpolation: int = cv2.INTER_CUBIC, target_open: float | None = None,
-              restore_to: float | None = None, m: np.ndarray | None = None) -> np.ndarray:
+              restore_to: float | None = None) -> np.ndarray:
     """Return RGB ``frame`` with the lower face from ``crop`` (a crop of another frame of
-    the same face whose full-frame landmarks are ``lm_src``) aligned onto ``lm_dst`` (by
-    ``m`` when given)."""
+    the same face whose full-frame landmarks are ``lm_src``) aligned onto ``lm_dst``."""
     h, w = frame.shape[:2]
-    p = place(lm_dst, lm_src, w, h, multiband, m=m)
+    p = place(lm_dst, lm_src, w, h, multiband)
     if p is None:
         return frame
     x0, y0, x1, y1 = p.box
@@ -324,11 +321,11 @@ def composite_i420(frame: np.ndarray, width: int, height: int, converter: Conver
                    lm_src: np.ndarray, weight: float, multiband: bool, feather: float = 0.18,
                    interpolation: int = cv2.INTER_CUBIC,
                    target_open: float | None = None,
-                   restore_to: float | None = None, m: np.ndarray | None = None) -> np.ndarray:
+                   restore_to: float | None = None) -> np.ndarray:
     """``composite`` for an I420 frame: only the work area goes to RGB and back, and only
     the samples under the mask change (chroma where any of its four pixels is under it);
     every other byte is returned as it came."""
-    p = place(lm_dst, lm_src, width, height, multiband, even=True, m=m)
+    p = place(lm_dst, lm_src, width, height, multiband, even=True)
     if p is None:
         return frame
     x0, y0, x1, y1 = p.box

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from typing import Any
 
@@ -17,7 +16,6 @@ from lipsync_desktop.engines.mouthbank.bank import (
     collect_bank,
 )
 from lipsync_desktop.engines.mouthbank.composite import composite, composite_i420
-from lipsync_desktop.engines.mouthbank.poses import frame_poses, placement
 from lipsync_desktop.engines.mouthbank.select import SelectionWeights, select_sources
 from lipsync_desktop.engines.mouthbank.targets import LEAD_FRAMES, compute
 from lipsync_desktop.media.frames import ColorInfo
@@ -31,13 +29,11 @@ class TierSettings:
     interpolation: int
     bank_budget_bytes: int
     restore_detail: bool  # give the warped lips back the source's fine detail
-    pose_sigma: float = 0.0  # frames of pose smoothing for the placement (0: raw landmarks)
 
 
-_SIGMA = float(os.environ.get("LIPSYNC_EXP_POSE_SIGMA", "0"))  # experiment, not kept
 TIER_SETTINGS = {
-    "draft": TierSettings(8, False, cv2.INTER_LINEAR, 128 * 1024**2, False, _SIGMA),
-    "final": TierSettings(32, True, cv2.INTER_LANCZOS4, 256 * 1024**2, True, _SIGMA),
+    "draft": TierSettings(8, False, cv2.INTER_LINEAR, 128 * 1024**2, False),
+    "final": TierSettings(32, True, cv2.INTER_LANCZOS4, 256 * 1024**2, True),
 }
 FADE_FRAMES = 9  # ramp in/out where the face becomes unusable
 
@@ -92,9 +88,6 @@ class MouthBankEngine(Engine):
                                    np.array(self.bank.sharpness))
         ok = ctx.driven & self.shape.usable[ctx.source_plan] & (self.path >= 0)
         self.weight = fade_weights(ok)
-        # head poses smoothed over time: the placement no longer carries landmark noise
-        self.poses = frame_poses(self.shape.landmarks, ~np.isnan(self.shape.landmarks[:, 0, 0]),
-                                 self.settings.pose_sigma)
         chosen = bank_frames[self.path[self.path >= 0]] if bank_frames.size else bank_frames
         self._stats: dict[str, Any] = {
             "bank_frames": len(bank_frames),
@@ -129,14 +122,13 @@ class MouthBankEngine(Engine):
         restore = self.bank.sharpness[pos] if self.settings.restore_detail else None
         # the chosen mouth, reshaped to the opening due on this frame (exact closures)
         target = float(self.target[out_index])
-        m = placement(self.poses, src_index, src_frame) if self.settings.pose_sigma > 0 else None
         if self._converter is not None:
             w, h = self._size
             return composite_i420(frame, w, h, self._converter, dst_lm, crop, offset, src_lm,
                                   weight, multiband, interpolation=interpolation,
-                                  target_open=target, restore_to=restore, m=m)
+                                  target_open=target, restore_to=restore)
         return composite(frame, dst_lm, crop, offset, src_lm, weight, multiband,
-                         interpolation=interpolation, target_open=target, restore_to=restore, m=m)
+                         interpolation=interpolation, target_open=target, restore_to=restore)
 
     def warnings(self) -> list[str]:
         return list(getattr(self, "_warnings", []))
