@@ -74,16 +74,24 @@ def _temp_beside(path: Path) -> Path:
     return path.with_name(f".{path.name}.{os.getpid()}-{uuid.uuid4().hex[:8]}.tmp")
 
 
-def write_atomic(path: str | Path, data: bytes | str) -> None:
-    """Replace ``path`` with ``data``: a new private file beside it, renamed into place (a
-    link at ``path`` is replaced, never followed; a crash leaves the old file whole)."""
-    path = Path(path)
-    blob = data.encode("utf-8") if isinstance(data, str) else data
+def _write_temp(path: Path, data: bytes | str) -> Path:
+    """``data`` in a new private file beside ``path``; returns the file."""
     tmp = _temp_beside(path)
     fd = open_private(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
     try:
         with os.fdopen(fd, "wb") as f:
-            f.write(blob)
+            f.write(data.encode("utf-8") if isinstance(data, str) else data)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    return tmp
+
+
+def write_atomic(path: str | Path, data: bytes | str) -> None:
+    """Replace ``path`` with ``data``: a new private file beside it, renamed into place (a
+    link at ``path`` is replaced, never followed; a crash leaves the old file whole)."""
+    tmp = _write_temp(Path(path), data)
+    try:
         os.replace(tmp, path)
     except BaseException:
         tmp.unlink(missing_ok=True)
@@ -92,14 +100,9 @@ def write_atomic(path: str | Path, data: bytes | str) -> None:
 
 def write_new(path: str | Path, data: bytes | str) -> None:
     """Write ``data`` to ``path`` only if nothing is there yet (FileExistsError if it is)."""
-    path = Path(path)
-    blob = data.encode("utf-8") if isinstance(data, str) else data
-    tmp = _temp_beside(path)
-    fd = open_private(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+    tmp = _write_temp(Path(path), data)
     try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(blob)
-        link_into_place(tmp, path)
+        link_into_place(tmp, Path(path))
     finally:
         tmp.unlink(missing_ok=True)
 
