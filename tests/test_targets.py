@@ -200,3 +200,19 @@ def test_music_under_a_pause_does_not_keep_the_mouth_talking():
     assert not plan.speech[inside].any()
     assert np.allclose(plan.opening[inside], CLOSED)
     assert plan.speech.sum() > 0.5 * 2 * len(words) / 16000 * FPS  # the words still speak
+
+
+def test_the_lips_approach_a_closure_over_the_frames_beside_it():
+    """Issue 20: a closure is reached over two frames, not one (a one-frame dip is what the
+    judge read as jitter): the frames beside it come CLOSURE_EASE of the way down."""
+    n = 30
+    openness = np.full(n, 0.8, np.float32)
+    closure = np.zeros(n, np.float32)
+    closure[15] = 1.0
+    curves = tg.SpeechCurves(openness, np.zeros(n, np.float32), closure, np.ones(n, bool))
+    plan = tg.place(curves, PERSON, PERSON)
+    far, at = plan.opening[5], plan.opening[15]
+    assert np.isclose(at, CLOSED)
+    for k in (14, 16):
+        assert np.isclose(plan.opening[k], at + (1 - tg.CLOSURE_EASE) * (far - at), atol=1e-5)
+    assert np.isclose(plan.opening[12], far)  # two frames away: untouched
