@@ -38,7 +38,11 @@ def silence_runs(speech: np.ndarray) -> np.ndarray:
 # cases (target curve against the real mouth, r_wmean): lead 0: 0.276, 0.5: 0.315, 1: 0.313,
 # 1.5: 0.297, 2: 0.249, 3: 0.194 (with sigma 1.5; the old 4 cases alone preferred 2-3)
 LEAD_FRAMES = 1.0
-SIGMA_FRAMES = 1.5  # lips are slow articulators: Gaussian smoothing, no lag
+# lips are slow articulators: Gaussian smoothing, no lag. Judge, 25 dev cases, final tier,
+# with CLOSURE_EASE 0.35 (jitter mean / worst / cases over 1.4; r_wmean; sharpness; LipLeak):
+# 1.5: 1.112 / 1.679 / 2, 0.2438, 0.929, 0.025; 2.0: 1.097 / 1.713 / 3, 0.2479, 0.939,
+# 0.020; 2.5: 1.079 / 1.790 / 2, 0.2435, 0.948
+SIGMA_FRAMES = 2.0
 F1_WEIGHT = 0.6  # how much the first formant scales the phone's openness (0.4-1.0: +-0.01)
 # how much the speech's level scales it (louder speech opens wider). Probe r_wmean, 25 dev
 # cases: 0: 0.296, 0.4: 0.306, 0.6: 0.310, 0.8: 0.314, 1.0: 0.315; it helps 5 of 7 speaker
