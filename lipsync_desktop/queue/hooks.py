@@ -23,6 +23,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import threading
 import urllib.parse
 import urllib.request
@@ -47,7 +48,7 @@ def run_command(command: str, payload: dict, timeout: float = COMMAND_TIMEOUT_S)
         argv = shlex.split(command)
         # stdout and stderr go to files, not pipes: a child that keeps them open cannot
         # make us wait for it
-        with _tempfile() as err:
+        with tempfile.TemporaryFile() as err:
             kw: dict = {"start_new_session": True} if sys.platform != "win32" else \
                 {"creationflags": getattr(subprocess, "CREATE_NEW_PROCESS_GROUP", 0)}
             p = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
@@ -70,12 +71,6 @@ def run_command(command: str, payload: dict, timeout: float = COMMAND_TIMEOUT_S)
     if code != 0:
         return f"the command after the job exited with {code}: {tail}"
     return None
-
-
-def _tempfile():
-    import tempfile
-
-    return tempfile.TemporaryFile()
 
 
 def _end_group(p: subprocess.Popen) -> None:
