@@ -27,7 +27,7 @@ from pathlib import Path
 from lipsync_desktop.errors import InputError, LipsyncError
 from lipsync_desktop.locks import ProcessLock
 from lipsync_desktop.paths import data_dir
-from lipsync_desktop.safe_files import open_private, write_atomic
+from lipsync_desktop.safe_files import open_private, read_private, write_atomic
 from lipsync_desktop.schema import load_json
 
 log = logging.getLogger(__name__)
@@ -95,14 +95,12 @@ class InFlight:
         return path
 
     def _write(self) -> None:
+        record = json.dumps({"pid": os.getpid(), "files": self.files, "dirs": self.dirs},
+                            ensure_ascii=True)
         try:
-            self._write_record()
+            write_atomic(self.record, record)
         except OSError as exc:
             raise _data_folder_error(self.record.parent, exc) from exc
-
-    def _write_record(self) -> None:
-        write_atomic(self.record, json.dumps({"pid": os.getpid(), "files": self.files,
-                                              "dirs": self.dirs}, ensure_ascii=True))
 
     def __exit__(self, *exc: object) -> None:
         """The job removed its files itself: drop the record."""
@@ -168,9 +166,7 @@ def _names_ours(record: Path, raw: object) -> tuple[list[Path], list[Path]]:
 
 def _read_record(record: Path) -> object:
     try:
-        fd = open_private(record, os.O_RDONLY)
-        with os.fdopen(fd, "rb") as f:
-            return load_json(f.read(1024**2), record.name)
+        return load_json(read_private(record, 1024**2), record.name)
     except (OSError, InputError):
         return {}
 

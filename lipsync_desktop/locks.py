@@ -16,7 +16,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from lipsync_desktop.safe_files import open_private
+from lipsync_desktop.safe_files import open_private, read_private
 
 if sys.platform == "win32":  # pragma: no cover - exercised on Windows only
     import msvcrt
@@ -74,9 +74,7 @@ class Holder:
 def read_holder(path: Path) -> Holder:
     """The holder named in a lock file (an empty Holder if it cannot be read)."""
     try:
-        fd = open_private(path, os.O_RDONLY)
-        with os.fdopen(fd, "rb") as f:
-            raw = json.loads(f.read(64 * 1024).decode("utf-8") or "{}")
+        raw = json.loads(read_private(path, 64 * 1024).decode("utf-8") or "{}")
         return Holder(int(raw.get("pid", 0)), str(raw.get("host", "")), str(raw.get("what", "")),
                       float(raw.get("since", 0.0)))
     except (OSError, ValueError, TypeError, AttributeError, RecursionError):

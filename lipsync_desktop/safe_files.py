@@ -70,6 +70,13 @@ def open_private(path: str | Path, flags: int, mode: int = 0o600) -> int:
     return fd
 
 
+def read_private(path: str | Path, limit: int = -1) -> bytes:
+    """The bytes of a plain file (at most ``limit``; -1: all), opened as ``open_private``
+    opens it: a link, FIFO or device at ``path`` is refused, never read through."""
+    with os.fdopen(open_private(path, os.O_RDONLY), "rb") as f:
+        return f.read(limit)
+
+
 def _temp_beside(path: Path) -> Path:
     return path.with_name(f".{path.name}.{os.getpid()}-{uuid.uuid4().hex[:8]}.tmp")
 

@@ -6,14 +6,13 @@ the wrong type or out of range is reported by name and its default used."""
 from __future__ import annotations
 
 import json
-import os
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from lipsync_desktop import choices
 from lipsync_desktop.errors import InputError
 from lipsync_desktop.paths import config_dir
-from lipsync_desktop.safe_files import keep_aside, keep_copy, open_private, write_atomic
+from lipsync_desktop.safe_files import keep_aside, keep_copy, read_private, write_atomic
 from lipsync_desktop.schema import load_json, parse_lenient
 
 
@@ -83,9 +82,7 @@ class Settings:
         way, each bad value takes its default, and ``problem`` names them."""
         path = cls.path()
         try:
-            fd = open_private(path, os.O_RDONLY)
-            with os.fdopen(fd, "rb") as f:
-                blob = f.read()
+            blob = read_private(path)
         except FileNotFoundError:
             return cls()
         except OSError as exc:

@@ -29,7 +29,7 @@ from lipsync_desktop.faces.analysis import FaceAnalysis
 from lipsync_desktop.faces.tracks import FaceTrack
 from lipsync_desktop.model_registry import models_digest
 from lipsync_desktop.paths import cache_dir
-from lipsync_desktop.safe_files import open_private, write_atomic
+from lipsync_desktop.safe_files import read_private, write_atomic
 
 MAX_BYTES = 512 * 1024**2
 FORMAT = 2  # 1: pickles (never read again)
@@ -136,10 +136,7 @@ def load(key: str) -> FaceAnalysis | None:
     """The cached analysis, or None (missing, unreadable, damaged or of another format)."""
     path = _folder() / f"{key}{SUFFIX}"
     try:
-        fd = open_private(path, os.O_RDONLY)
-        with os.fdopen(fd, "rb") as f:
-            blob = f.read(MAX_BYTES + 1)
-        found = _decode(blob)
+        found = _decode(read_private(path, MAX_BYTES + 1))
     except (OSError, ValueError, KeyError, IndexError, TypeError, EOFError, RecursionError,
             zipfile.BadZipFile):
         return None

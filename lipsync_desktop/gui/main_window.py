@@ -91,7 +91,8 @@ class MainWindow(QMainWindow):
         self._preview_dir: Path | None = None  # made by the first preview, removed on close
 
         self.controller = QueueController(queue or JobQueue(), self.prefs, self)
-        waiting = sum(1 for j in self.controller.queue.jobs() if j.status == "queued")
+        states = [j.status for j in self.controller.queue.jobs()]
+        waiting = states.count("queued")
         if waiting:  # left from last time: wait for the user instead of starting work at launch
             self.controller.paused = True
         self._build()
@@ -100,13 +101,12 @@ class MainWindow(QMainWindow):
         self._restore_state()
         self.apply_theme()
         self._update_run_state()
-        self._startup_notices(waiting)
+        self._startup_notices(waiting, states.count("damaged"))
 
-    def _startup_notices(self, waiting: int) -> None:
+    def _startup_notices(self, waiting: int, damaged: int) -> None:
         """What the user should know from the start, in the status bar: a settings file or
         queue database that could not be used, jobs left from last time."""
         notes = [p for p in (self.settings.problem, self.controller.queue.problem) if p]
-        damaged = sum(1 for j in self.controller.queue.jobs() if j.status == "damaged")
         if damaged:
             notes.append(f"{damaged} job(s) in the queue have a damaged record and will not run; "
                          "remove them.")

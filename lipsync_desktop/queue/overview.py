@@ -5,7 +5,6 @@ it for later)."""
 from __future__ import annotations
 
 import json
-import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -13,7 +12,7 @@ from lipsync_desktop import choices
 from lipsync_desktop.errors import InputError
 from lipsync_desktop.progress import CancelToken, ProgressCallback, ProgressEvent
 from lipsync_desktop.queue.store import JobQueue, QueuedJob
-from lipsync_desktop.safe_files import open_private, write_atomic
+from lipsync_desktop.safe_files import read_private, write_atomic
 from lipsync_desktop.schema import load_json
 from lipsync_desktop.spec import JobSpec
 
@@ -103,9 +102,7 @@ def import_jobs(path: Path) -> list[JobSpec]:
     InputError naming the first bad job and field for anything else (the whole file is
     refused: nothing is imported from it)."""
     try:
-        fd = open_private(path, os.O_RDONLY)
-        with os.fdopen(fd, "rb") as f:
-            blob = f.read(MAX_IMPORT_BYTES + 1)
+        blob = read_private(path, MAX_IMPORT_BYTES + 1)
     except OSError as exc:
         raise InputError(f"{path.name} cannot be read: {exc.strerror or exc}",
                          "bad_queue_file") from None
