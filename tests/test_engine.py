@@ -59,6 +59,44 @@ def test_reshape_gives_the_mouth_the_wanted_opening(gen):
     assert np.abs(wider.astype(int) - frame.astype(int)).max() > 20  # it did change pixels
 
 
+def test_reshape_gives_the_mouth_the_wanted_width(gen):
+    """Issue 20: a switch between sources of different widths jumped at the corners; the
+    shown width is the chosen mouths' width smoothed over time, reached by the reshape."""
+    from lipsync_desktop.faces import mouth
+    from lipsync_desktop.faces.detect import FaceDetector
+
+    clip = media.face_clip(gen / "reshape_face.mp4", 0.2)
+    frame = media.decode_frames(clip)[0]
+    with FaceDetector() as det:
+        d = det.detect(frame)[0]
+        lm = det.landmarks(frame, d.box)
+
+        def measured(img):
+            return float(mouth.width(det.landmarks(img, det.detect(img)[0].box)))
+
+        own = measured(frame)
+        wide = composite(frame, lm, frame, (0, 0), lm, 1.0, True, target_width=own * 1.1)
+        narrow = composite(frame, lm, frame, (0, 0), lm, 1.0, True, target_width=own * 0.9)
+        assert measured(wide) > own * 1.04
+        assert measured(narrow) < own * 0.96
+        # the eyes and nose (outside the lower face) are untouched
+        y_nose = int(lm[mouth.NOSE_TIP, 1])
+        assert np.array_equal(wide[: y_nose - 20], frame[: y_nose - 20])
+
+
+def test_steady_widths_take_the_jumps_out_and_keep_the_gaps():
+    from lipsync_desktop.engines.mouthbank.engine import steady_widths
+
+    jumpy = np.where(np.arange(40) % 2 == 0, 0.50, 0.60).astype(np.float32)
+    jumpy[18:22] = np.nan  # frames left unchanged
+    steady = steady_widths(jumpy)
+    ok = ~np.isnan(jumpy)
+    assert np.array_equal(np.isnan(steady), ~ok)
+    d2 = np.abs(np.diff(steady[:18], 2)).mean()
+    assert d2 < 0.25 * np.abs(np.diff(jumpy[:18], 2)).mean()
+    assert abs(float(np.nanmean(steady)) - float(np.nanmean(jumpy))) < 0.01
+
+
 def test_selection_follows_targets_and_prefers_runs():
     n_src = 60
     opening = 0.2 + 0.15 * np.sin(np.arange(n_src) / 4.0)  # the clip's mouth opens and closes

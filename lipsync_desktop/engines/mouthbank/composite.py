@@ -173,6 +173,7 @@ def place(lm_dst: np.ndarray, lm_src: np.ndarray, width: int, height: int, multi
 # lips (closing is never limited: the lower lip simply meets the upper one)
 MAX_STRETCH = 1.6
 MIN_EXTRA_OPEN = 0.015  # IOD units a closed source may still be parted by
+MAX_WIDEN = 1.12  # the most a mouth is widened (or 1 / this narrowed) to its wanted width
 
 
 @dataclass
@@ -186,15 +187,19 @@ class Reshape:
 
 
 def reshape_map(p: Placement, shape_hw: tuple[int, int], origin: tuple[int, int],
-                target_open: float) -> Reshape | None:
+                target_open: float | None, target_width: float | None = None,
+                ) -> Reshape | None:
     """The map that gives the placed source mouth the inner-lip opening ``target_open``
-    (IOD units, as ``mouth.opening`` measures it); None when it already has it.
+    and the corner-to-corner width ``target_width`` (IOD units, as ``mouth.opening`` and
+    ``mouth.width`` measure them; None: keep the source's); None when it already has both.
 
     In the face's own frame (x along the eyes, y down, origin at the upper lip's inner
     edge): above the inner upper lip nothing moves; between the lips the content is stretched
     or squeezed linearly; the lower lip, chin and jaw move by the whole difference, less
-    towards the sides of the jaw; below the chin the move fades out. Every pixel comes from
-    the real source frame: nothing is painted."""
+    towards the sides of the jaw; below the chin the move fades out. Across the face, the lips
+    are stretched or squeezed about their centre (within ``MAX_WIDEN``), fading out above
+    the upper lip, below the lower one and towards the cheeks, so the jaw line stays.
+    Every pixel comes from the real source frame: nothing is painted."""
     lm: np.ndarray = p.src_lm - np.asarray(origin, np.float64)
     ex: np.ndarray = lm[mouth.EYE_OUTER[1]] - lm[mouth.EYE_OUTER[0]]
     iod = float(np.linalg.norm(ex))
@@ -208,19 +213,23 @@ def reshape_map(p: Placement, shape_hw: tuple[int, int], origin: tuple[int, int]
     o: np.ndarray = lm[13]
     h_src = float(np.mean([(lm[b] - lm[a]) @ ey for a, b in mouth.INNER_PAIRS]))
     h_src = max(h_src, 0.0)
-    h_tgt = max(0.0, float(target_open) * iod)
+    h_tgt = h_src if target_open is None else max(0.0, float(target_open) * iod)
     h_tgt = min(h_tgt, max(MAX_STRETCH * h_src, h_src + MIN_EXTRA_OPEN * iod))
     delta = h_tgt - h_src
-    if abs(delta) < 0.3:
+    corners: np.ndarray = lm[list(mouth.MOUTH_CORNERS)]
+    w_src = float(np.linalg.norm(corners[1] - corners[0]))
+    widen = 1.0
+    if target_width is not None and w_src > 1.0:
+        widen = float(np.clip(target_width * iod / w_src, 1.0 / MAX_WIDEN, MAX_WIDEN))
+    if abs(delta) < 0.3 and abs(widen - 1.0) * w_src < 0.6:
         return None
     h, w = shape_hw
     xs, ys = np.meshgrid(np.arange(w, dtype=np.float32), np.arange(h, dtype=np.float32))
     du, dv = xs - o[0], ys - o[1]
     u = du * ex[0] + dv * ex[1]
     v = du * ey[0] + dv * ey[1]
-    corners: np.ndarray = lm[list(mouth.MOUTH_CORNERS)]
     u0 = float((corners.mean(axis=0) - o) @ ex)
-    half = max(float(np.linalg.norm(corners[1] - corners[0])) / 2, 1.0)
+    half = max(w_src / 2, 1.0)
     chin_v = float((lm[mouth.CHIN] - o) @ ey) + delta
     ramp = np.clip(v / max(h_tgt, 1e-3), 0.0, 1.0) if h_tgt > 0 else (v > 0).astype(np.float32)
     ramp = ramp * np.clip(1.0 - (v - chin_v) / (0.25 * iod), 0.0, 1.0)
@@ -228,6 +237,18 @@ def reshape_map(p: Placement, shape_hw: tuple[int, int], origin: tuple[int, int]
     shift = (delta * ramp * lateral).astype(np.float32)
     map_x = xs - shift * np.float32(ey[0])
     map_y = ys - shift * np.float32(ey[1])
+    if widen != 1.0:
+        # the lips' band (upper outer lip to lower outer lip, the lower one moved), fading out
+        # over a quarter of the eye distance above and below and beyond the mouth corners
+        top = float((lm[0] - o) @ ey)
+        bottom = float((lm[17] - o) @ ey) + delta
+        fade = 0.25 * iod
+        band = np.clip(1.0 - np.maximum(top - v, v - bottom) / fade, 0.0, 1.0)
+        side = np.clip(1.0 - ((u - u0) / (2.2 * half)) ** 2, 0.0, 1.0)
+        # backward map: the pixel at u shows the source at u0 + (u - u0) / widen
+        push = ((u - u0) * (1.0 - 1.0 / widen) * band * side).astype(np.float32)
+        map_x = map_x - push * np.float32(ex[0])
+        map_y = map_y - push * np.float32(ex[1])
     # the source's outline with the jaw moved, so the mask covers where the chin now is
     poly: np.ndarray = p.src_poly - np.asarray(origin, np.float64)
     pu = (poly - o) @ ex
@@ -241,7 +262,7 @@ def blend(roi: np.ndarray, p: Placement, crop: np.ndarray, crop_offset: tuple[in
           weight: float, multiband: bool, feather: float = 0.18,
           interpolation: int = cv2.INTER_CUBIC,
           target_open: float | None = None, restore_to: float | None = None,
-          ) -> tuple[np.ndarray, np.ndarray]:
+          target_width: float | None = None) -> tuple[np.ndarray, np.ndarray]:
     """The work area ``roi`` (RGB, at ``p.box``) with the source lower face blended in, and
     the blend weights (0 where the pixels are returned unchanged). ``multiband`` (the final
     tier) also takes the local colour correction; otherwise one mean shift is used.
@@ -258,7 +279,8 @@ def blend(roi: np.ndarray, p: Placement, crop: np.ndarray, crop_offset: tuple[in
     cover: np.ndarray = np.zeros((rh, rw), np.uint8)
     cv2.fillConvexPoly(cover, np.round(corners).astype(np.int32), (255,))
     polygons = [p.dst_poly - [x0, y0], p.src_poly - [x0, y0]]
-    shape = reshape_map(p, (rh, rw), (x0, y0), target_open) if target_open is not None else None
+    shape = reshape_map(p, (rh, rw), (x0, y0), target_open, target_width) \
+        if target_open is not None or target_width is not None else None
     if shape is None:
         warped = cv2.warpAffine(crop, mc, (rw, rh), flags=interpolation,
                                 borderMode=cv2.BORDER_REFLECT)
@@ -301,7 +323,7 @@ def blend(roi: np.ndarray, p: Placement, crop: np.ndarray, crop_offset: tuple[in
 def composite(frame: np.ndarray, lm_dst: np.ndarray, crop: np.ndarray, crop_offset: tuple[int, int],
               lm_src: np.ndarray, weight: float, multiband: bool, feather: float = 0.18,
               interpolation: int = cv2.INTER_CUBIC, target_open: float | None = None,
-              restore_to: float | None = None) -> np.ndarray:
+              restore_to: float | None = None, target_width: float | None = None) -> np.ndarray:
     """Return RGB ``frame`` with the lower face from ``crop`` (a crop of another frame of
     the same face whose full-frame landmarks are ``lm_src``) aligned onto ``lm_dst``."""
     h, w = frame.shape[:2]
@@ -310,7 +332,7 @@ def composite(frame: np.ndarray, lm_dst: np.ndarray, crop: np.ndarray, crop_offs
         return frame
     x0, y0, x1, y1 = p.box
     region, _ = blend(frame[y0:y1, x0:x1], p, crop, crop_offset, weight, multiband, feather,
-                      interpolation, target_open, restore_to)
+                      interpolation, target_open, restore_to, target_width)
     out = frame.copy()
     out[y0:y1, x0:x1] = region
     return out
@@ -321,7 +343,8 @@ def composite_i420(frame: np.ndarray, width: int, height: int, converter: Conver
                    lm_src: np.ndarray, weight: float, multiband: bool, feather: float = 0.18,
                    interpolation: int = cv2.INTER_CUBIC,
                    target_open: float | None = None,
-                   restore_to: float | None = None) -> np.ndarray:
+                   restore_to: float | None = None,
+                   target_width: float | None = None) -> np.ndarray:
     """``composite`` for an I420 frame: only the work area goes to RGB and back, and only
     the samples under the mask change (chroma where any of its four pixels is under it);
     every other byte is returned as it came."""
@@ -334,7 +357,7 @@ def composite_i420(frame: np.ndarray, width: int, height: int, converter: Conver
     cy, cx = slice(y0 // 2, y1 // 2), slice(x0 // 2, x1 // 2)
     roi = converter.to_rgb(y[y0:y1, x0:x1], u[cy, cx], v[cy, cx])
     region, alpha = blend(roi, p, crop, crop_offset, weight, multiband, feather, interpolation,
-                          target_open, restore_to)
+                          target_open, restore_to, target_width)
     ny, nu, nv = converter.to_yuv(region)
     luma = alpha > 0.0
     y[y0:y1, x0:x1][luma] = ny[luma]

@@ -15,9 +15,15 @@ from lipsync_desktop.engines.mouthbank.bank import (
     choose_bank_frames,
     collect_bank,
 )
-from lipsync_desktop.engines.mouthbank.composite import composite, composite_i420
+from lipsync_desktop.engines.mouthbank.composite import (
+    apply_affine,
+    composite,
+    composite_i420,
+    fit_affine,
+)
 from lipsync_desktop.engines.mouthbank.select import SelectionWeights, select_sources
-from lipsync_desktop.engines.mouthbank.targets import LEAD_FRAMES, compute
+from lipsync_desktop.engines.mouthbank.targets import LEAD_FRAMES, compute, gaussian_smooth
+from lipsync_desktop.faces import mouth
 from lipsync_desktop.media.frames import ColorInfo
 from lipsync_desktop.media.yuv import I420, Converter
 
@@ -36,6 +42,26 @@ TIER_SETTINGS = {
     "final": TierSettings(32, True, cv2.INTER_LANCZOS4, 256 * 1024**2, True),
 }
 FADE_FRAMES = 9  # ramp in/out where the face becomes unusable
+# the chosen mouths' widths, smoothed over this many frames (sigma), are the widths shown:
+# a switch between two sources of different widths would otherwise jump at the corners
+# (benchmarks/flicker_report.py; on man_mead_m003 the judge's width second difference was
+# 1.87x the real footage's, 0.94x for the input). Judge, 25 dev cases, final tier (mouth
+# jitter mean / worst / cases over 1.4; r_wmean): none 1.097 / 1.713 / 3, 0.248; 1.0:
+# 1.070 / 1.675 / 2, 0.243; 2.0: 1.091 / 1.795 / 2, 0.252 (man_mead_m003 1.585 -> 1.253
+# with 1.0, 1.391 with 2.0)
+WIDTH_SIGMA = 1.0
+
+
+def steady_widths(widths: np.ndarray, sigma: float = WIDTH_SIGMA) -> np.ndarray:
+    """``widths`` (NaN where nothing is placed) smoothed over time, NaN kept where it was."""
+    out = np.full(len(widths), np.nan, np.float32)
+    ok = ~np.isnan(widths)
+    if ok.sum() == 0:
+        return out
+    idx = np.arange(len(widths))
+    filled = np.interp(idx, idx[ok], widths[ok])
+    out[ok] = gaussian_smooth(filled, sigma)[ok]
+    return out
 
 
 def fade_weights(ok: np.ndarray, width: int = FADE_FRAMES) -> np.ndarray:
@@ -88,6 +114,10 @@ class MouthBankEngine(Engine):
                                    np.array(self.bank.sharpness))
         ok = ctx.driven & self.shape.usable[ctx.source_plan] & (self.path >= 0)
         self.weight = fade_weights(ok)
+        chosen_width = np.full(n_out, np.nan, np.float32)
+        if bank_frames.size:
+            chosen_width[self.path >= 0] = self.shape.width[bank_frames[self.path[self.path >= 0]]]
+        self.show_width = steady_widths(chosen_width)
         chosen = bank_frames[self.path[self.path >= 0]] if bank_frames.size else bank_frames
         self._stats: dict[str, Any] = {
             "bank_frames": len(bank_frames),
@@ -110,8 +140,10 @@ class MouthBankEngine(Engine):
             self._stats["unchanged"] += 1
             return frame
         src_frame = self.bank.frames[pos]
+        show_width = float(self.show_width[out_index])
         if src_frame == src_index and abs(self.shape.opening[src_index] - self.target[out_index]) \
-                < 0.005:  # its own mouth already fits: leave the pixels alone
+                < 0.005 and abs(self.shape.width[src_index] - show_width) < 0.005:
+            # its own mouth already fits: leave the pixels alone
             self._stats["unchanged"] += 1
             return frame
         self._stats["rendered"] += 1
@@ -126,9 +158,11 @@ class MouthBankEngine(Engine):
             w, h = self._size
             return composite_i420(frame, w, h, self._converter, dst_lm, crop, offset, src_lm,
                                   weight, multiband, interpolation=interpolation,
-                                  target_open=target, restore_to=restore)
+                                  target_open=target, restore_to=restore,
+                                  target_width=show_width)
         return composite(frame, dst_lm, crop, offset, src_lm, weight, multiband,
-                         interpolation=interpolation, target_open=target, restore_to=restore)
+                         interpolation=interpolation, target_open=target, restore_to=restore,
+                         target_width=show_width)
 
     def warnings(self) -> list[str]:
         return list(getattr(self, "_warnings", []))
@@ -139,9 +173,32 @@ class MouthBankEngine(Engine):
         on = (self.path >= 0) & (self.weight > 0)
         if frames.size:
             chosen[on] = self.shape.opening[frames[self.path[on]]]
+        source = np.full(len(self.path), np.nan, np.float32)
+        if frames.size:
+            source[on] = frames[self.path[on]]
         return {"target": self.target, "chosen": chosen,
                 "speech": self.plan.speech.astype(np.float32),
-                "closed": self.plan.closed.astype(np.float32)}
+                "closed": self.plan.closed.astype(np.float32),
+                "source": source, **self._alignment(source)}
+
+    def _alignment(self, source: np.ndarray) -> dict[str, np.ndarray]:
+        """Per output frame, the transform placing the chosen source face on the frame it
+        goes into: scale, rotation (rad) and shift (IOD units); NaN where nothing is placed."""
+        n = len(source)
+        out = {k: np.full(n, np.nan, np.float32)
+               for k in ("align_scale", "align_angle", "align_dx", "align_dy")}
+        stable = list(mouth.STABLE)
+        for o in np.flatnonzero(~np.isnan(source)):
+            dst = self.shape.landmarks[int(self.ctx.source_plan[o])]
+            src = self.shape.landmarks[int(source[o])]
+            m = fit_affine(src[stable].astype(np.float64), dst[stable].astype(np.float64))
+            iod = max(float(mouth.iod(dst)), 1e-6)
+            shift = apply_affine(m, src[list(mouth.LIPS_OUTER)].mean(axis=0)[None])[0] \
+                - src[list(mouth.LIPS_OUTER)].mean(axis=0)
+            out["align_scale"][o] = np.sqrt(abs(np.linalg.det(m[:, :2])))
+            out["align_angle"][o] = np.arctan2(m[1, 0] - m[0, 1], m[0, 0] + m[1, 1])
+            out["align_dx"][o], out["align_dy"][o] = shift / iod
+        return out
 
     def stats(self) -> dict:
         return dict(self._stats)
