@@ -53,6 +53,14 @@ SYNC_MODES: tuple[Choice, ...] = (
     ),
 )
 DEFAULT_SYNC_MODE = "bounce"
+# with a trim range the clip's timeline stays as it is, as in an editor: the new audio is
+# padded or cut to the range ('bounce' would lengthen the whole clip by the audio's surplus)
+DEFAULT_SYNC_MODE_TRIMMED = "silence"
+
+
+def default_sync_mode(trimmed: bool) -> str:
+    """The sync mode a job gets when none is chosen: it depends on whether it is trimmed."""
+    return DEFAULT_SYNC_MODE_TRIMMED if trimmed else DEFAULT_SYNC_MODE
 
 # --- when the output file exists ---------------------------------------------
 

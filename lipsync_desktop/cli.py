@@ -133,12 +133,12 @@ def _build_parser() -> argparse.ArgumentParser:
                           + ", ".join(f"{t} -> {pr}" for t, pr in DEFAULT_PRESET_FOR_TIER.items())
                           + "); 'lipsync-desktop presets' lists them")
     run.add_argument("--sync-mode", choices=choices.keys(choices.SYNC_MODES),
-                     default=choices.DEFAULT_SYNC_MODE,
                      help=f"what to do when the audio and the video (or the trim range) differ "
-                          f"in length (default: {choices.DEFAULT_SYNC_MODE}). "
-                          + _labels(choices.SYNC_MODES) + ". With --start/--end, bounce and "
-                          "loop make the range as long as the new audio: a longer audio makes "
-                          "the whole output longer; 'silence' keeps the clip's length")
+                          f"in length (default: {choices.DEFAULT_SYNC_MODE}, or "
+                          f"{choices.DEFAULT_SYNC_MODE_TRIMMED} with --start/--end, so a trim "
+                          "keeps the clip's timeline). " + _labels(choices.SYNC_MODES)
+                          + ". With --start/--end, bounce and loop make the range as long as "
+                          "the new audio: a longer audio makes the whole output longer")
     run.add_argument("--start", type=_seconds, metavar="SECONDS",
                      help="re-animate only from this time on (default: the start); the frames "
                           "and audio before it are copied through")
@@ -281,14 +281,21 @@ def _transcript(args: argparse.Namespace) -> str | None:
                          f"{args.transcript_file} ({exc})", "bad_transcript") from None
 
 
+def spec_from_args(args: argparse.Namespace) -> JobSpec:
+    """The job a ``run`` command line asks for (``JobSpec.command_line`` is the inverse)."""
+    trimmed = args.start is not None or args.end is not None
+    return JobSpec(video=args.video, audio=args.audio, output=args.output, face=args.face,
+                   tier=args.tier, engine=args.engine, preset=args.preset,
+                   sync_mode=args.sync_mode or choices.default_sync_mode(trimmed),
+                   start=args.start, end=args.end, if_exists=args.if_exists,
+                   debug_targets=args.debug_targets, transcript=_transcript(args),
+                   language=args.language)
+
+
 def _cmd_run(args: argparse.Namespace) -> int:
     from lipsync_desktop.job import run_job
 
-    spec = JobSpec(video=args.video, audio=args.audio, output=args.output, face=args.face,
-                   tier=args.tier, engine=args.engine, preset=args.preset,
-                   sync_mode=args.sync_mode, start=args.start, end=args.end,
-                   if_exists=args.if_exists, debug_targets=args.debug_targets,
-                   transcript=_transcript(args), language=args.language)
+    spec = spec_from_args(args)
     spec.validate()
     result, interrupted = _with_progress(lambda bar, cancel: run_job(spec, bar, cancel),
                                          args.quiet)
@@ -360,42 +367,6 @@ def _start_up() -> None:
     if removed:
         _say(f"note: removed {len(removed)} file(s) left by a job that was killed: "
              + ", ".join(removed[:3]) + (" ..." if len(removed) > 3 else ""), sys.stderr)
-
-
-def command_line(spec: JobSpec) -> str:
-    """The ``lipsync-desktop run`` command that does what ``spec`` asks (for a shell).
-    Every value is written as ``--option=VALUE``, so a path or a script that starts with
-    a dash ('-x.mp4') is read as the value it is."""
-    import shlex
-
-    args = ["lipsync-desktop", "run"]
-
-    def opt(flag: str, value: object) -> None:
-        args.append(f"{flag}={value}")
-
-    opt("--video", spec.video)
-    opt("--audio", spec.audio)
-    opt("--output", spec.output)
-    if spec.face != choices.FACE_AUTO:
-        opt("--face", spec.face)
-    opt("--tier", spec.tier)
-    if spec.preset:
-        opt("--preset", spec.preset)
-    if spec.sync_mode != choices.DEFAULT_SYNC_MODE:
-        opt("--sync-mode", spec.sync_mode)
-    if spec.start is not None:
-        opt("--start", f"{spec.start:g}")
-    if spec.end is not None:
-        opt("--end", f"{spec.end:g}")
-    if spec.engine != choices.DEFAULT_ENGINE:
-        opt("--engine", spec.engine)
-    if spec.if_exists != choices.DEFAULT_OUTPUT_EXISTS:
-        opt("--if-exists", spec.if_exists)
-    if spec.transcript:
-        opt("--transcript", spec.transcript)
-    if spec.language != "en":
-        opt("--language", spec.language)
-    return shlex.join(args)
 
 
 def main(argv: list[str] | None = None) -> int:

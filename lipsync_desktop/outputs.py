@@ -22,16 +22,21 @@ from lipsync_desktop.spec import JobSpec
 SUFFIX = "_lipsync"
 
 
+def free_name(path: Path) -> Path:
+    """``path`` if nothing is there (nor its lock), else the first free '<stem>_<k><ext>'
+    beside it (k = 2, 3, ...)."""
+    out, k = path, 2
+    while os.path.lexists(out) or os.path.lexists(lock_path(out)):
+        out = path.with_name(f"{path.stem}_{k}{path.suffix}")
+        k += 1
+    return out
+
+
 def default_output(video: str | Path, extension: str, folder: str | Path = "") -> Path:
     """'<clip>_lipsync<ext>' in ``folder`` (or next to the clip), never an existing file."""
     src = Path(video)
     base = Path(folder) if folder else src.parent
-    out = base / f"{src.stem}{SUFFIX}{extension}"
-    k = 2
-    while out.exists() or lock_path(out).exists():
-        out = base / f"{src.stem}{SUFFIX}_{k}{extension}"
-        k += 1
-    return out
+    return free_name(base / f"{src.stem}{SUFFIX}{extension}")
 
 
 def names_a_folder(output: str) -> bool:
@@ -79,6 +84,22 @@ def check_existing(output: Path, if_exists: str) -> None:
         raise InputError(
             f"The output file exists and is write-protected: {output}. Choose another name, "
             "or ask to replace it anyway (--overwrite, or confirm in the app).", "output_protected")
+
+
+def runnable_again(spec: JobSpec) -> JobSpec:
+    """The same job, as it can run now: when its output exists and may not be replaced
+    (``refuse``, or a write-protected file under ``replace``), it writes to a free name
+    beside it instead, so a copied command line neither fails at once nor replaces
+    anything."""
+    from dataclasses import replace
+
+    try:
+        _preset, output = output_path(spec)
+    except InputError:
+        return spec
+    blocked = output.exists() and (spec.if_exists == "refuse" or (
+        spec.if_exists == "replace" and is_write_protected(output)))
+    return replace(spec, output=str(free_name(output))) if blocked else spec
 
 
 def lock_path(output: Path) -> Path:

@@ -27,6 +27,10 @@ class ExportPreset:
     audio_bitrate: str | None = None  # None: the container's default
     description: str = ""
     builtin: bool = field(default=False, compare=False)
+    # always encode the audio with this encoder (an ffmpeg name the container takes, such as
+    # pcm_s24le) at this rate, never copy it; None: copy when the container takes it as is
+    audio_codec: str | None = None
+    audio_rate: int | None = None
 
     @property
     def video_codec(self) -> choices.VideoCodec:
@@ -58,6 +62,14 @@ class ExportPreset:
                 "codec_container_mismatch")
         if not 0 <= int(self.quality) <= 63:
             raise InputError(f"Preset '{self.key}': quality must be 0-63.", "bad_preset")
+        takes = self.container_info.audio_codecs
+        if self.audio_codec is not None and self.audio_codec not in takes:
+            raise InputError(f"Preset '{self.key}': audio_codec '{self.audio_codec}' cannot go in "
+                             f"{self.container_info.label} (it takes {', '.join(takes)}).",
+                             "bad_preset")
+        if self.audio_rate is not None and not 8000 <= int(self.audio_rate) <= 192000:
+            raise InputError(f"Preset '{self.key}': audio_rate must be 8000-192000 Hz.",
+                             "bad_preset")
 
     def video_args(self) -> list[str]:
         """ffmpeg arguments for the video encoder."""
@@ -91,6 +103,9 @@ class ExportPreset:
     def audio_args(self, source_codec: str | None, can_copy: bool) -> list[str]:
         """Copy the new audio when the container takes it untouched, else encode it well."""
         cont = self.container_info
+        if self.audio_codec is not None:  # editing presets: one known format, always
+            rate = ["-ar", str(int(self.audio_rate))] if self.audio_rate else []
+            return ["-c:a", self.audio_codec, *rate]
         if can_copy and source_codec in cont.audio_codecs:
             return ["-c:a", "copy"]
         if source_codec == "flac" and "flac" in cont.audio_codecs:
@@ -115,7 +130,9 @@ BUILTIN_PRESETS: tuple[ExportPreset, ...] = (
     ExportPreset("h265", "H.265 / HEVC MP4", "h265", "mp4", 20, "medium", "320k",
                  "Smaller files at the same quality; needs a recent player.", True),
     ExportPreset("prores", "ProRes 422 MOV (editing)", "prores", "mov", 0, "medium", None,
-                 "Intra-frame master for editing software; large files, PCM audio.", True),
+                 "Intra-frame master for editing software; large files, 24-bit PCM audio "
+                 "at 48 kHz (what editors expect, whatever the new audio was).", True,
+                 audio_codec="pcm_s24le", audio_rate=48000),
     ExportPreset("vp9", "VP9 WebM (web)", "vp9", "webm", 30, "2", "256k",
                  "Open web video with Opus audio.", True),
     ExportPreset("av1", "AV1 MKV", "av1", "mkv", 30, "8", None,
@@ -210,6 +227,8 @@ def resolve_output(preset: ExportPreset, output: Path) -> tuple[ExportPreset, Pa
                 return preset, output
             if cont.key in preset.video_codec.containers:
                 fitted = ExportPreset(**{**preset.to_json(), "container": cont.key})
+                if fitted.audio_codec not in (None, *cont.audio_codecs):
+                    fitted.audio_codec = None  # that container's own audio then
                 fitted.builtin = preset.builtin
                 return fitted, output
             raise InputError(

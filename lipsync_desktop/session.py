@@ -42,6 +42,7 @@ class Session:
     tier: str = choices.DEFAULT_TIER
     preset_key: str | None = None  # None: the tier's own preset
     sync_mode: str = choices.DEFAULT_SYNC_MODE
+    sync_mode_chosen: bool = False  # the user picked it: a trim no longer changes it
     start: float | None = None
     end: float | None = None
     transcript: str = ""
@@ -75,6 +76,8 @@ class Session:
         self.video, self.video_error = info, error
         self.analysis, self.auto_id, self.face_id, self.face_at = None, None, None, None
         self.start = self.end = None
+        if not self.sync_mode_chosen:
+            self.sync_mode = choices.default_sync_mode(False)
         if info is not None:
             self.suggest_output()
         self._emit("video", "analysis", "face", "output")
@@ -155,6 +158,12 @@ class Session:
         old_ext = self.preset().container_info.extension if moves_preset else ""
         for k, v in values.items():
             setattr(self, k, v)
+        if "sync_mode" in values:
+            self.sync_mode_chosen = True
+        elif ("start" in values or "end" in values) and not self.sync_mode_chosen:
+            # a trim keeps the clip's timeline unless the user chose otherwise
+            self.sync_mode = choices.default_sync_mode(self.start is not None
+                                                       or self.end is not None)
         if moves_preset:  # (presets are read from disk: not on every change)
             ext = self.preset().container_info.extension
             if ext != old_ext and self.output:

@@ -117,6 +117,42 @@ class JobSpec:
             raise InputError(f"'{self.language}' is not a language code (en, de, fr, cmn, "
                              "en-gb, ...).", "bad_language")
 
+    def command_line(self) -> str:
+        """The ``lipsync-desktop run`` command that does what this spec asks (for a shell).
+        Every value is written as ``--option=VALUE``, so a path or a script that starts
+        with a dash ('-x.mp4') is read as the value it is."""
+        import shlex
+
+        args = ["lipsync-desktop", "run"]
+
+        def opt(flag: str, value: object) -> None:
+            args.append(f"{flag}={value}")
+
+        opt("--video", self.video)
+        opt("--audio", self.audio)
+        opt("--output", self.output)
+        if self.face != choices.FACE_AUTO:
+            opt("--face", self.face)
+        opt("--tier", self.tier)
+        if self.preset:
+            opt("--preset", self.preset)
+        trimmed = self.start is not None or self.end is not None
+        if self.sync_mode != choices.default_sync_mode(trimmed):
+            opt("--sync-mode", self.sync_mode)
+        if self.start is not None:
+            opt("--start", f"{self.start:g}")
+        if self.end is not None:
+            opt("--end", f"{self.end:g}")
+        if self.engine != choices.DEFAULT_ENGINE:
+            opt("--engine", self.engine)
+        if self.if_exists != choices.DEFAULT_OUTPUT_EXISTS:
+            opt("--if-exists", self.if_exists)
+        if self.transcript:
+            opt("--transcript", self.transcript)
+        if self.language != "en":
+            opt("--language", self.language)
+        return shlex.join(args)
+
     def settings_key(self) -> dict:
         """The choices that change the result (for the cache): not the paths, what to do
         with an existing output, or the limits."""

@@ -2,11 +2,9 @@
 its JSON export/import, and the command line of a job."""
 
 import json
-import shlex
 
 import pytest
 
-from lipsync_desktop.cli import _build_parser, command_line
 from lipsync_desktop.errors import InputError
 from lipsync_desktop.media.probe import probe_video
 from lipsync_desktop.preview import preview_range, render_preview
@@ -63,17 +61,6 @@ def test_export_import_round_trip_and_bad_files(tmp_path):
     (tmp_path / "bad.json").write_text(json.dumps(bad))
     with pytest.raises(InputError, match="Job 1 of bad.json"):
         import_jobs(tmp_path / "bad.json")
-
-
-def test_command_line_runs_the_same_job():
-    spec = JobSpec("my clip.mp4", "voice 'over'.wav", "out dir/result.mkv", face="at:120.5,88.0",
-                   tier="draft", preset="vp9", sync_mode="silence", start=1.5, end=3.0,
-                   if_exists="refuse", transcript="it's a map", language="de")
-    args = _build_parser().parse_args(shlex.split(command_line(spec))[1:])
-    got = (args.video, args.audio, args.output, args.face, args.tier, args.preset, args.sync_mode,
-           args.start, args.end, args.if_exists, args.transcript, args.language)
-    assert got == (spec.video, spec.audio, spec.output, spec.face, spec.tier, spec.preset,
-                   spec.sync_mode, spec.start, spec.end, spec.if_exists, spec.transcript, spec.language)
 
 
 def test_the_overview_names_jobs_on_hold_and_damaged_ones(tmp_path):

@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from lipsync_desktop.cli import _build_parser, command_line, main
+from lipsync_desktop.cli import _build_parser, main
 from lipsync_desktop.errors import InputError, LipsyncError
 from lipsync_desktop.faces import analysis_cache
 from lipsync_desktop.faces.analysis import FaceAnalysis
@@ -582,6 +582,6 @@ def test_a_copied_command_line_takes_paths_that_start_with_a_dash():
     import shlex
 
     spec = JobSpec("-x.mp4", "--voice.wav", "-out.mp4", transcript="-- yes")
-    args = _build_parser().parse_args(shlex.split(command_line(spec))[1:])
+    args = _build_parser().parse_args(shlex.split(spec.command_line())[1:])
     assert (args.video, args.audio, args.output, args.transcript) == ("-x.mp4", "--voice.wav",
                                                                       "-out.mp4", "-- yes")

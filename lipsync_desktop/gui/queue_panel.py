@@ -280,9 +280,9 @@ class QueuePanel(QWidget):
 
     def copy_command(self, job_id: int) -> str:
         """Put the job's ``lipsync-desktop run`` command on the clipboard; return it."""
-        from lipsync_desktop.cli import command_line
+        from lipsync_desktop.outputs import runnable_again
 
-        text = command_line(self.controller.queue.get(job_id).spec)
+        text = runnable_again(self.controller.queue.get(job_id).spec).command_line()
         clipboard = QGuiApplication.clipboard()
         if clipboard is not None:
             clipboard.setText(text)

@@ -1,10 +1,10 @@
 """Render screenshots of the main window's states into a folder (for review and docs).
 
-    python -m lipsync_desktop.tools.screenshots OUT_DIR [--theme light|dark]
+    python -m lipsync_desktop.gui.screenshots OUT_DIR [--theme light|dark]
 
 Uses generated media only (the astronaut photo from scikit-image as the face), a private
 settings/queue folder, and Qt's offscreen platform unless a display is set. With a display
-(e.g. ``xvfb-run -s "-screen 0 1440x960x24" python -m lipsync_desktop.tools.screenshots
+(e.g. ``xvfb-run -s "-screen 0 1440x960x24" python -m lipsync_desktop.gui.screenshots
 OUT``) the shots are of the real screen, menus and popups included. States: empty,
 analysing, faces, preview playing, running, done with the before/after comparison, a queue
 with mixed states and its right-click menu, and the preferences dialog."""

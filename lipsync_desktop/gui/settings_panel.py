@@ -110,6 +110,7 @@ class SettingsPanel(QGroupBox):
         self.script.textChanged.connect(lambda: session.set_settings(transcript=self.script.toPlainText()))
         self.language.textChanged.connect(lambda text: session.set_settings(language=text))
         session.on("output", self._show_output)
+        session.on("settings", self._show_sync)
         session.on("video", self._video_changed)
         self.reload_presets()
 
@@ -135,6 +136,14 @@ class SettingsPanel(QGroupBox):
         self.session.set_settings(preset_key=self.preset.currentData())
         p = self.session.preset()
         self.b_del_preset.setEnabled(not p.builtin and self.preset.currentData() is not None)
+
+    def _show_sync(self) -> None:
+        """Follow the session's sync mode (a trim sets it unless the user chose one)."""
+        index = self.sync.findData(self.session.sync_mode)
+        if index >= 0 and index != self.sync.currentIndex():
+            self.sync.blockSignals(True)
+            self.sync.setCurrentIndex(index)
+            self.sync.blockSignals(False)
 
     def _show_output(self) -> None:
         if self.output.text() != self.session.output:
