@@ -42,7 +42,7 @@ from lipsync_desktop.presets import ExportPreset
 from lipsync_desktop.progress import CancelToken, ProgressCallback, StageProgress
 from lipsync_desktop.settings import Settings
 from lipsync_desktop.spec import JobResult, JobSpec, check_seconds  # noqa: F401 (re-exported)
-from lipsync_desktop.timeline import SegmentPlan, frame_range, plan_segment
+from lipsync_desktop.timeline import OutputMap, SegmentPlan, frame_range, output_map, plan_segment
 
 STAGE_WEIGHTS = {"validate": 0.02, "faces": 0.3, "audio": 0.03, "engine": 0.2, "render": 0.45}
 
@@ -131,6 +131,20 @@ def find_faces(video_path: str, start: float | None = None, end: float | None = 
                            choices.by_key(choices.TIERS, tier))
     auto = choose_face(faces, choices.FACE_AUTO)
     return vinfo, faces, auto.id if auto else None
+
+
+def result_layout(spec: JobSpec) -> OutputMap:
+    """Which clip frame each frame of ``spec``'s result shows, as ``run_job`` lays it out
+    (from the inputs' facts alone: the before/after view sets each result frame against
+    the frame it was made from)."""
+    from lipsync_desktop.media.probe import probe
+
+    video, audio = probe(spec.video).video, probe(spec.audio).audio
+    if video is None or audio is None:
+        raise InputError("The clip has no video or the audio file no sound.", "bad_media")
+    first, stop = frame_range(spec.start, spec.end, video.fps, video.frame_count)
+    plan = plan_segment(stop - first, audio.duration_s, video.fps, spec.sync_mode)
+    return output_map(first, stop, video.frame_count, plan)
 
 
 def run_job(spec: JobSpec, on_progress: ProgressCallback | None = None,
@@ -348,10 +362,9 @@ def _render(spec: JobSpec, vinfo: VideoFile, track, engine, plan: SegmentPlan, f
     video = vinfo.video
     w, h = video.display_size
     # absolute source indices of every output frame; only the segment is processed
-    prefix = np.arange(0, first)
-    suffix = np.arange(stop, max(stop, video.frame_count))
-    indices = np.concatenate([prefix, first + plan.source, suffix]).astype(int)
-    seg_lo, seg_hi = len(prefix), len(prefix) + plan.n_out
+    layout_map = output_map(first, stop, video.frame_count, plan)
+    indices = layout_map.sources
+    seg_lo, seg_hi = layout_map.redubbed
     writer = FrameWriter(str(tmp_out), w, h, video.fps_fraction, ColorInfo.of(video),
                          preset.video_args(), preset.pix_fmt_for(video.pix_fmt),
                          audio_path, audio_args, list(preset.container_info.muxer_args),

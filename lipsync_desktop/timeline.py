@@ -54,6 +54,28 @@ def plan_segment(n_video: int, audio_s: float, fps: float, mode: str) -> Segment
     return SegmentPlan(np.arange(n_video), driven, min(audio_s, n_video / fps), False)
 
 
+@dataclass
+class OutputMap:
+    """Which clip frame every frame of the result shows: the frames before the trim, the
+    re-dubbed stretch as the sync mode laid it out, then the frames after the trim."""
+
+    sources: np.ndarray  # (n,) absolute clip frame index per result frame
+    redubbed: tuple[int, int]  # [a, b): the result frames the new audio drives
+
+    def source_of(self, index: int) -> int:
+        """The clip frame result frame ``index`` was made from (the last one past the end)."""
+        return int(self.sources[min(max(index, 0), len(self.sources) - 1)])
+
+
+def output_map(first: int, stop: int, frame_count: int, plan: SegmentPlan) -> OutputMap:
+    """The result's frame layout for a segment [first, stop) of a clip of ``frame_count``
+    frames processed with ``plan``."""
+    prefix = np.arange(0, first)
+    suffix = np.arange(stop, max(stop, frame_count))
+    sources = np.concatenate([prefix, first + plan.source, suffix]).astype(int)
+    return OutputMap(sources, (first, first + plan.n_out))
+
+
 def frame_range(start_s: float | None, end_s: float | None, fps: float,
                 n_frames: int) -> tuple[int, int]:
     """[first, stop) source frames of an optional trim range, validated against the clip."""

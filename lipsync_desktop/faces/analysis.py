@@ -154,3 +154,17 @@ def choose_face(analysis: FaceAnalysis, face: str) -> FaceTrack | None:
         if best_corr > 0.25 and best_corr - second_corr > 0.15:
             return best
     return max(analysis.tracks, key=lambda t: t.share * t.mean_size)
+
+
+def mouth_boxes_for(analysis: FaceAnalysis, face: str, frame_count: int) -> np.ndarray | None:
+    """(frame_count, 4) steady boxes around the mouth of ``face`` (as a job names it) in
+    every frame of the clip (``mouth.mouth_boxes``); None when that face has no landmarks."""
+    track = choose_face(analysis, face)
+    if track is None or track.landmarks is None:
+        return None
+    out = np.full((frame_count, 4), np.nan, np.float32)
+    a = analysis.start
+    boxes = mouth.mouth_boxes(track.landmarks, track.first, analysis.n_frames)
+    n = max(0, min(len(boxes), frame_count - a))
+    out[a:a + n] = boxes[:n]
+    return out

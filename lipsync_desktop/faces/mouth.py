@@ -94,3 +94,32 @@ def lower_face_box(lm: np.ndarray, width: int, height: int,
     x1, y1 = pts.max(axis=0) + pad
     return (max(0, int(x0)), max(0, int(y0)), min(width, int(np.ceil(x1))),
             min(height, int(np.ceil(y1))))
+
+
+def mouth_boxes(track_landmarks: np.ndarray, first: int, n_frames: int,
+                sigma: float = 2.0) -> np.ndarray:
+    """(n_frames, 4) boxes x0, y0, x1, y1 around the mouth for a close look, per frame of
+    an analysis: centred on the lips, smoothed over time (``sigma`` frames) so a zoom on
+    them does not shake, sized from the face's median eye distance (about 1.6 by 1.1
+    of it), held before and after the face is seen; NaN where it never is. The track's
+    landmarks ``track_landmarks`` (m, 478, 2+) start at analysis frame ``first``."""
+    out = np.full((n_frames, 4), np.nan, np.float32)
+    lips = track_landmarks[:, list(LIPS_OUTER), :2]
+    centre = np.nanmean(lips, axis=1)
+    ok = ~np.isnan(centre[:, 0])
+    if not ok.any() or n_frames <= 0:
+        return out
+    d = np.nanmedian(iod(track_landmarks[ok]))
+    idx = first + np.arange(len(centre))
+    frames = np.arange(n_frames)
+    cx = np.interp(frames, idx[ok], centre[ok, 0])
+    cy = np.interp(frames, idx[ok], centre[ok, 1])
+    if sigma > 0:
+        r = int(np.ceil(3 * sigma))
+        k = np.exp(-0.5 * (np.arange(-r, r + 1) / sigma) ** 2)
+        k /= k.sum()
+        cx = np.convolve(np.pad(cx, r, mode="edge"), k, mode="valid")
+        cy = np.convolve(np.pad(cy, r, mode="edge"), k, mode="valid")
+    half_w, half_h = 0.8 * d, 0.55 * d
+    out[:] = np.stack([cx - half_w, cy - half_h, cx + half_w, cy + half_h], axis=1)
+    return out

@@ -30,6 +30,7 @@ from lipsync_desktop import APP_NAME, __version__, choices
 from lipsync_desktop.gui.dialogs import PresetDialog, confirm, confirm_replace
 from lipsync_desktop.gui.faces_panel import FacesPanel
 from lipsync_desktop.gui.inputs_panel import InputsPanel
+from lipsync_desktop.gui.log_viewer import LogViewer
 from lipsync_desktop.gui.preferences import PreferencesDialog
 from lipsync_desktop.gui.preview_panel import PreviewPanel
 from lipsync_desktop.gui.queue_controller import QueueController
@@ -58,10 +59,17 @@ def _validate(kind: str, path: str, limits):
     return (validate_video if kind == "video" else validate_audio)(path, limits)
 
 
-def _probe_pair(video: str, out: str):
+def _probe_pair(spec, out: str, analysis):
+    """The clip's and the result's facts, which clip frame made each result frame, and
+    where the re-animated face's mouth is in each clip frame (when ``analysis`` of the
+    clip is at hand)."""
+    from lipsync_desktop.faces.analysis import mouth_boxes_for
+    from lipsync_desktop.job import result_layout
     from lipsync_desktop.media.probe import probe_video
 
-    return probe_video(video).video, probe_video(out).video
+    vin = probe_video(spec.video).video
+    mouth = mouth_boxes_for(analysis, spec.face, vin.frame_count) if analysis else None
+    return vin, probe_video(out).video, result_layout(spec), mouth
 
 
 def _find_faces(path: str, tier: str, cancel, on_progress):
@@ -134,6 +142,7 @@ class MainWindow(QMainWindow):
         self.faces_panel = FacesPanel(self.session, self._threads)
         self.preview_panel = PreviewPanel()
         self.result_panel = ResultPanel(self._threads)
+        self.log_viewer = LogViewer(self._threads, self)
         left = QWidget()
         ll = QVBoxLayout(left)
         ll.addWidget(self.inputs)
@@ -251,6 +260,7 @@ class MainWindow(QMainWindow):
         self.queue_panel.when_done.currentIndexChanged.connect(lambda _: self.settings.save())
         self.queue_panel.job_activated.connect(self._show_job)
         self.queue_panel.show_job_requested.connect(self._show_job)
+        self.queue_panel.log_requested.connect(self.open_log)
         self.queue_panel.edit_job_requested.connect(self._edit_job)
 
     # --- compatibility names ------------------------------------------------------------
@@ -547,7 +557,9 @@ class MainWindow(QMainWindow):
         if job.status != "done" or not out or not Path(out).is_file():
             return
         self._requests["result"] += 1
-        worker = CallWorker(_probe_pair, job.spec.video, out, tag=(self._requests["result"], job_id))
+        analysis = self.session.analysis if self.session.video_path == job.spec.video else None
+        worker = CallWorker(_probe_pair, job.spec, out, analysis,
+                            tag=(self._requests["result"], job_id))
         worker.done.connect(self._result_probed)
         worker.failed.connect(lambda _tag, msg: self.status.setText(
             f"The result cannot be read for comparison: {msg}"))
@@ -557,29 +569,28 @@ class MainWindow(QMainWindow):
         if tag[0] != self._requests["result"]:
             return
         job = self.controller.queue.get(tag[1])
-        vin, vout = pair
+        vin, vout, layout, mouth = pair
         out = job.result["output"]
-        trim = None
-        if job.spec.start is not None or job.spec.end is not None:
-            trim = (job.spec.start or 0.0, job.spec.end or vin.duration_s)
-        mouth = None
-        if self.session.analysis is not None and self.session.video_path == job.spec.video \
-                and self.session.shown_face is not None:
-            box = self.session.analysis.track(self.session.shown_face).mean_box()
-            if box is not None:  # the lower half of the face, a little wider
-                w = box[2] - box[0]
-                mouth = (box[0] - 0.1 * w, (box[1] + box[3]) / 2, box[2] + 0.1 * w, box[3] + 0.1 * w)
         self.result_panel.set_result(job.spec.video, vin, out, vout,
                                      f"Job {job.id}: {Path(job.spec.video).name} + "
-                                     f"{Path(job.spec.audio).name} → {Path(out).name}", trim, mouth)
+                                     f"{Path(job.spec.audio).name} → {Path(out).name}", layout, mouth)
         self.tabs.setCurrentIndex(COMPARE_TAB)
 
     def _show_job(self, job_id: int) -> None:
+        """A job double-clicked: a finished one's before/after, else its log."""
         job = self.controller.queue.get(job_id)
         if job.status == "done":
             self.show_result(job_id)
-        elif job.log_path and Path(job.log_path).is_file():
-            self.log_view.setPlainText(Path(job.log_path).read_text(errors="replace")[-20000:])
+        else:
+            self.open_log(job_id)
+
+    def open_log(self, job_id: int) -> None:
+        """The job's whole log in the log viewer (read off the GUI thread)."""
+        job = self.controller.queue.get(job_id)
+        if not job.log_path:
+            self.statusBar().showMessage(f"Job {job_id} has no log yet.", 5000)
+            return
+        self.log_viewer.show_log(job.log_path, f"Job {job_id} log: {Path(job.spec.video).name}")
 
     def _edit_job(self, job_id: int) -> None:
         """Load a queued job's inputs and settings into the window to change and run again."""

@@ -69,7 +69,8 @@ class ProgressDelegate(QStyledItemDelegate):
 
 class QueuePanel(QWidget):
     job_activated = Signal(int)  # double-click: show that job in the main area
-    show_job_requested = Signal(int)  # "View log" / "Open result" from the menu
+    show_job_requested = Signal(int)  # "Open result" from the menu
+    log_requested = Signal(int)  # "View log"
     edit_job_requested = Signal(int)  # "Edit settings": load the job into the window
 
     def __init__(self, controller: QueueController, parent: QWidget | None = None) -> None:
@@ -259,7 +260,7 @@ class QueuePanel(QWidget):
         add("Open output", lambda: self._open(output), bool(output and Path(output).is_file()))
         add("Show in folder", lambda: self._open(str(Path(output).parent) if output else None),
             bool(output))
-        add("View log", lambda: self.show_job_requested.emit(job_id), bool(job.log_path))
+        add("View log", lambda: self.log_requested.emit(job_id), bool(job.log_path))
         menu.addSeparator()
         readable = job.status != "damaged"
         add("Start", self._retry, job.status == "held")

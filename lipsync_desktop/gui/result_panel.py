@@ -9,6 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 from PySide6.QtCore import QRectF, Qt, QTimer, QUrl, Signal
 from PySide6.QtGui import QColor, QDesktopServices, QImage, QPainter, QPen
 from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QSlider, QVBoxLayout, QWidget
@@ -16,6 +17,7 @@ from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QSlider, QVBoxLayo
 from lipsync_desktop.gui import media_calls
 from lipsync_desktop.gui.widgets import icon_button, loose_label, qimage
 from lipsync_desktop.gui.workers import LatestOnly, WorkerThreads
+from lipsync_desktop.timeline import OutputMap
 
 VIEW_WIDTH = 1280  # compare frames are decoded at most this wide
 CACHE_BYTES = 384 * 1024**2  # decoded frame pairs kept for scrubbing
@@ -57,10 +59,11 @@ class _Canvas(QWidget):
         p = QPainter(self)
         p.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform)
         src = QRectF(0, 0, o.after.width(), o.after.height())
-        if o.zoom.isChecked() and o.mouth_box is not None:
+        box = o.mouth_box_at(o.time.value()) if o.zoom.isChecked() else None
+        if box is not None:
             k = o.after.width() / max(o.full_width, 1)  # frames are kept at a reduced size
-            x0, y0, x1, y1 = (v * k for v in o.mouth_box)
-            src = QRectF(x0, y0, x1 - x0, y1 - y0)
+            x0, y0, x1, y1 = (v * k for v in box)
+            src = QRectF(x0, y0, x1 - x0, y1 - y0).intersected(src)
         k = min(self.width() / src.width(), self.height() / src.height())
         w, h = src.width() * k, src.height() * k
         x, y = (self.width() - w) / 2, (self.height() - h) / 2
@@ -76,13 +79,12 @@ class _Canvas(QWidget):
         p.end()
 
 
-def _load_pair(video: str, vin, out: str, vout, index: int):
-    """The original frame at the result frame's time (the clip loops past its end) and
+def _load_pair(video: str, vin, out: str, vout, index: int, src_index: int):
+    """The clip's frame ``src_index`` (the one result frame ``index`` was made from) and
     the result frame, both at the result's display size, shrunk to at most ``VIEW_WIDTH``
     pixels wide (what a screen shows; keeps the scrubbing cache small)."""
     from lipsync_desktop.media.frames import read_frame_at
 
-    src_index = int(round(index / vout.fps * vin.fps)) % max(vin.frame_count, 1)
     w, h = vout.display_size
     k = min(1.0, VIEW_WIDTH / max(w, 1))
     size = (max(2, int(round(w * k))), max(2, int(round(h * k))))
@@ -99,9 +101,10 @@ class ResultPanel(QWidget):
         super().__init__(parent)
         self.before: QImage | None = None
         self.after: QImage | None = None
-        self.mouth_box: tuple[float, float, float, float] | None = None
+        self.mouth_boxes: np.ndarray | None = None  # (clip frames, 4): the face's mouth
         self.result_path: str | None = None
         self._source: tuple | None = None  # video, vin, out, vout
+        self.frame_map: OutputMap | None = None  # which clip frame made each result frame
         self._fps = 25.0
         self._frames = LatestOnly(threads, capacity=240, max_bytes=CACHE_BYTES, parent=self)
         self.full_width = 1
@@ -161,26 +164,30 @@ class ResultPanel(QWidget):
     # --- showing a result ---------------------------------------------------------------
 
     def set_result(self, video: str, vin, out: str, vout, caption: str,
-                   trim: tuple[float, float] | None = None, mouth_box=None) -> None:
-        """Compare ``out`` (facts ``vout``) with ``video`` (``vin``); ``trim`` in seconds
-        marks the re-animated range; ``mouth_box`` (x0, y0, x1, y1 in the result's pixels)
-        enables the zoom."""
+                   layout: OutputMap, mouth_boxes: np.ndarray | None = None) -> None:
+        """Compare ``out`` (facts ``vout``) with ``video`` (``vin``), each result frame
+        with the clip frame ``layout`` says it was made from; the re-dubbed stretch is
+        marked on the timeline and the view opens inside it. ``mouth_boxes`` (per clip
+        frame: x0, y0, x1, y1 of the re-animated face's mouth, ``mouth.mouth_boxes``)
+        enable the zoom, which follows that mouth; each result starts unzoomed."""
         self.stop()
         self._frames.clear()
         self._source = (video, vin, out, vout)
+        self.frame_map = layout
         self._fps = vout.fps
         self.full_width = vout.display_size[0]
         self.result_path = out
-        self.mouth_box = mouth_box
-        self.zoom.setEnabled(mouth_box is not None)
-        if mouth_box is None:
-            self.zoom.setChecked(False)
+        self.mouth_boxes = mouth_boxes
+        self.zoom.setChecked(False)
+        self.zoom.setEnabled(mouth_boxes is not None)
         n = max(1, vout.frame_count)
+        a, b = layout.redubbed
         self.time.blockSignals(True)
         self.time.setRange(0, n - 1)
-        self.time.setValue(min(n // 3, n - 1))
+        self.time.setValue(min(a + (b - a) // 3, n - 1))
         self.time.blockSignals(False)
-        self.time.band = (int(trim[0] * vout.fps), int(trim[1] * vout.fps)) if trim else None
+        whole = a == 0 and b >= n
+        self.time.band = None if whole else (a, min(b, n))
         self.caption.setText(caption)
         for w in (self.wipe, self.time, self.b_play_both, self.b_play_result, self.b_reveal,
                   self.b_preview_result):
@@ -191,6 +198,7 @@ class ResultPanel(QWidget):
         self.stop()
         self._frames.clear()
         self._source = None
+        self.frame_map = None
         self.before = self.after = None
         self.result_path = None
         self.caption.setText("Run a job to compare the original and the result here.")
@@ -200,11 +208,22 @@ class ResultPanel(QWidget):
             w.setEnabled(False)
         self.canvas.update()
 
+    def mouth_box_at(self, index: int) -> tuple[float, float, float, float] | None:
+        """The mouth's box (the result's pixels) in result frame ``index``, if known."""
+        if self.mouth_boxes is None or self.frame_map is None:
+            return None
+        src = self.frame_map.source_of(index)
+        if not 0 <= src < len(self.mouth_boxes) or np.isnan(self.mouth_boxes[src, 0]):
+            return None
+        x0, y0, x1, y1 = (float(v) for v in self.mouth_boxes[src])
+        return x0, y0, x1, y1
+
     def _want(self, index: int) -> None:
         if self._source is None:
             return
         video, vin, out, vout = self._source
-        self._frames.request((out, index), _load_pair, video, vin, out, vout, index)
+        src = self.frame_map.source_of(index) if self.frame_map is not None else index
+        self._frames.request((out, index), _load_pair, video, vin, out, vout, index, src)
         t = index / self._fps
         self.timecode.setText(f"frame {index + 1} / {self.time.maximum() + 1}   "
                               f"{int(t // 60)}:{t % 60:05.2f}")
