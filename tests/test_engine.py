@@ -229,3 +229,24 @@ def test_source_background_beside_its_jaw_is_not_pasted():
     assert not foreign[160:, 70:200].any()  # nor its neck, like the current frame's
     # the same source pasted with its background: nothing differs, nothing is held back
     assert not foreign_content(warped, warped, [outline], iod=100.0).any()
+
+
+def test_the_debug_plot_says_which_source_and_where_a_mouth_was_stretched_open(face_video,
+                                                                                speech, tmp_path):
+    """Issue 20: the chosen source, its alignment and the frames whose opening stretches
+    the source's gap (no source that open showed its interior) are in the plot's series,
+    and the stretched count is in the engine's stats."""
+    import json
+
+    plot = tmp_path / "plot.png"
+    result = run_job(JobSpec(str(face_video), str(speech), str(tmp_path / "a.mp4"), tier="draft",
+                             debug_targets=str(plot)))
+    series = json.loads(plot.with_suffix(".json").read_text())
+    n = len(series["target"])
+    for key in ("source", "stretched", "align_scale", "align_angle", "align_dx", "align_dy"):
+        assert len(series[key]) == n
+    sources = [s for s in series["source"] if s is not None]
+    assert sources and all(0 <= s < 50 for s in sources)
+    scales = [s for s in series["align_scale"] if s is not None]
+    assert all(0.8 < s < 1.25 for s in scales)  # one face drifting slowly: about 1
+    assert result.engine_stats["stretched_open"] == int(sum(series["stretched"]))

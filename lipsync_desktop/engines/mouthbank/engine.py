@@ -50,6 +50,9 @@ FADE_FRAMES = 9  # ramp in/out where the face becomes unusable
 # 1.070 / 1.675 / 2, 0.243; 2.0: 1.091 / 1.795 / 2, 0.252 (man_mead_m003 1.585 -> 1.253
 # with 1.0, 1.391 with 2.0)
 WIDTH_SIGMA = 1.0
+# a frame counts as "stretched open" (stats, log and debug series) when its target opening
+# is more than this times its source's plus this many eye distances
+STRETCH_NOTE, MIN_GAP_NOTE = 1.3, 0.01
 
 
 def steady_widths(widths: np.ndarray, sigma: float = WIDTH_SIGMA) -> np.ndarray:
@@ -128,10 +131,15 @@ class MouthBankEngine(Engine):
             if chosen.size > 1 else 0,
             "mean_target_error": float(np.nanmean(np.abs(
                 self.shape.opening[chosen] - self.target[self.path >= 0]))) if chosen.size else None,
+            "stretched_open": int(self.stretched_open().sum()),
             "rendered": 0,
             "unchanged": 0,
         }
         ctx.log.info("mouthbank: %s", self._stats)
+        if self._stats["stretched_open"]:
+            ctx.log.info("mouthbank: %d frame(s) open a mouth much wider than its source's "
+                         "(no source this open shows its interior): the gap between the lips "
+                         "is stretched there", self._stats["stretched_open"])
 
     def render(self, out_index: int, src_index: int, frame: np.ndarray) -> np.ndarray:
         pos = int(self.path[out_index])
@@ -164,6 +172,17 @@ class MouthBankEngine(Engine):
                          interpolation=interpolation, target_open=target, restore_to=restore,
                          target_width=show_width)
 
+    def stretched_open(self) -> np.ndarray:
+        """Per output frame: the mouth is opened well past its source's own gap (by more
+        than ``STRETCH_NOTE``), so the interior shown is the source's, stretched."""
+        out = np.zeros(len(self.path), bool)
+        frames = np.array(self.bank.frames, int)
+        on = (self.path >= 0) & (self.weight > 0)
+        if frames.size and on.any():
+            own = self.shape.opening[frames[self.path[on]]]
+            out[on] = self.target[on] > STRETCH_NOTE * own + MIN_GAP_NOTE
+        return out
+
     def warnings(self) -> list[str]:
         return list(getattr(self, "_warnings", []))
 
@@ -179,7 +198,8 @@ class MouthBankEngine(Engine):
         return {"target": self.target, "chosen": chosen,
                 "speech": self.plan.speech.astype(np.float32),
                 "closed": self.plan.closed.astype(np.float32),
-                "source": source, **self._alignment(source)}
+                "source": source, "stretched": self.stretched_open().astype(np.float32),
+                **self._alignment(source)}
 
     def _alignment(self, source: np.ndarray) -> dict[str, np.ndarray]:
         """Per output frame, the transform placing the chosen source face on the frame it
