@@ -171,6 +171,36 @@ class Session:
                 self._emit("output")
         self._emit("settings")
 
+    def length_note(self) -> str:
+        """What the sync mode does to the result's length with this clip, trim and audio,
+        in words (shown where the choice is made, before the run); "" when nothing changes
+        that a user would not expect."""
+        if self.video is None or self.audio is None:
+            return ""
+        clip_s = self.video.video.duration_s
+        a = self.start or 0.0
+        b = min(self.end, clip_s) if self.end else clip_s
+        if b <= a:
+            return ""
+        d = self.audio.audio.duration_s - (b - a)
+        trimmed = self.start is not None or self.end is not None
+        what = "the trim range" if trimmed else "the clip"
+        mode = self.sync_mode
+        if abs(d) < 0.05 or (mode == "silence" and d < 0):
+            return ""
+        if d > 0 and mode in ("bounce", "loop"):
+            return (f"The audio is {d:.2f} s longer than {what}: {what} plays again to fit it, "
+                    f"so the result is {d:.2f} s longer than the clip."
+                    + (" 'Pad with silence' keeps the clip's length." if trimmed else ""))
+        if d > 0:  # cut off, silence
+            return (f"The audio is {d:.2f} s longer than {what}: its last {d:.2f} s are cut; "
+                    "the clip keeps its length.")
+        if trimmed:  # shorter audio: bounce, loop and cut off shorten the range to it
+            return (f"The audio is {-d:.2f} s shorter than the trim range: the range ends with "
+                    f"it, so the result is {-d:.2f} s shorter than the clip. 'Pad with silence' "
+                    "keeps the clip's length.")
+        return f"The audio is {-d:.2f} s shorter than the clip: the result ends with the audio."
+
     def preset(self) -> ExportPreset:
         return get_preset(self.preset_key or DEFAULT_PRESET_FOR_TIER[self.tier])
 

@@ -98,3 +98,23 @@ def test_a_preset_whose_audio_codec_its_container_cannot_take_is_refused():
 
     with pytest.raises(InputError, match="audio_codec 'pcm_s24le'"):
         ExportPreset("mine", "Mine", "h264", "mp4", audio_codec="pcm_s24le").validate()
+
+
+def test_the_window_says_what_a_sync_mode_does_to_the_length_before_the_run(face_video, speech):
+    """Issue 18.4: a trim with a longer audio silently lengthened the whole clip."""
+    from lipsync_desktop.media.validate import validate_audio, validate_video
+    from lipsync_desktop.session import Session
+    from lipsync_desktop.settings import Limits
+
+    s = Session(Preferences())
+    s.set_video(str(face_video), validate_video(str(face_video), Limits()))  # 2 s
+    s.set_audio(str(speech), validate_audio(str(speech), Limits()))  # 3 s
+    assert "1.00 s longer than the clip" in s.length_note()  # bounce, no trim
+    s.set_settings(start=0.5, end=1.5)  # 1 s range: silence by default now
+    assert s.sync_mode == "silence"
+    assert "last 2.00 s are cut" in s.length_note() and "keeps its length" in s.length_note()
+    s.set_settings(sync_mode="bounce")
+    note = s.length_note()
+    assert "2.00 s longer than the trim range" in note and "2.00 s longer than the clip" in note
+    s.set_settings(start=None, end=None, sync_mode="cut_off")
+    assert "cut" in s.length_note()

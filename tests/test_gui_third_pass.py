@@ -151,3 +151,55 @@ def test_view_log_shows_the_whole_log_searchable(qtbot, window, clip, speech, tm
     viewer.open_folder()
     assert opened == [str(Path(job.log_path).parent)]
     viewer.close()
+
+
+def test_the_player_holds_the_last_frame_at_the_end(qtbot, window, clip, speech):
+    """Issue 18.8: Preview and 'Preview here' went black at the end."""
+    import pytest
+
+    panel = window.preview_panel
+    if panel.player is None:
+        pytest.skip("no multimedia back-end here")
+    _load(qtbot, window, clip, speech)
+    qtbot.waitUntil(lambda: panel.player.duration() > 0, timeout=20000)
+    sink = panel.video_widget.videoSink()
+    ended = []
+    panel.player.mediaStatusChanged.connect(
+        lambda s: ended.append(s) if s == panel.player.MediaStatus.EndOfMedia else None)
+    panel.player.setPosition(max(0, panel.player.duration() - 400))
+    panel.toggle_play()
+    qtbot.waitUntil(lambda: bool(ended), timeout=20000)
+    qtbot.waitUntil(lambda: panel.player.playbackState() == panel.player.PlaybackState.PausedState
+                    and panel.at_end(), timeout=10000)
+    qtbot.wait(200)  # what the widget shows once the player settles
+    frame = sink.videoFrame()
+    assert frame.isValid()
+    image = frame.toImage()
+    assert not image.isNull() and image.pixelColor(image.width() // 2, image.height() // 3).lightness() > 10
+    panel.toggle_play()  # Play on the held last frame starts over
+    qtbot.waitUntil(lambda: panel.player.position() < panel.player.duration() // 2, timeout=10000)
+    panel.toggle_play()
+
+
+def test_a_results_notes_are_shown_where_they_can_be_read(qtbot, window, clip, speech, tmp_path):
+    """Issue 18.4: the warning was clipped at the bottom of the left column."""
+    _load(qtbot, window, clip, speech)
+    window.tier.setCurrentIndex(window.tier.findData("draft"))
+    window.trim_start.setValue(0.4)
+    window.trim_end.setValue(1.2)
+    hint = window.settings_panel.length_hint
+    assert not hint.isHidden() and "keeps its length" in hint.text()
+    window.sync.setCurrentIndex(window.sync.findData("bounce"))
+    assert "longer than the clip" in hint.text()
+    window.output.setText(str(tmp_path / "noted.mp4"))
+    window.run_current()
+    job = _wait_state(qtbot, window, window.current_job, ("done", "failed"))
+    assert job.status == "done" and job.result["warnings"]
+    notes = window.result_panel.notes
+    qtbot.waitUntil(lambda: not notes.isHidden(), timeout=30000)
+    assert job.result["warnings"][0] in notes.text()
+    window.tabs.setCurrentIndex(2)
+    qtbot.waitUntil(notes.isVisible, timeout=5000)
+    # all of it inside the window, not cut at the bottom
+    bottom = notes.mapTo(window, notes.rect().bottomLeft()).y()
+    assert bottom <= window.height() and notes.height() >= notes.heightForWidth(notes.width()) - 1

@@ -514,7 +514,8 @@ class MainWindow(QMainWindow):
         if job_id == self.current_job:
             if state == "done":
                 warnings = job.result.get("warnings") or []
-                warned = "".join(f"\nNote: {w}" for w in warnings)
+                warned = (f"\n{len(warnings)} note(s) on the result: see Before / after."
+                          if warnings else "")
                 self.run_panel.done(f"Done in {time.monotonic() - self._job_started:.1f} s: "
                                     f"{job.result.get('output')}" + (f"\n{message}" if message else "") + warned)
                 for w in warnings:
@@ -574,6 +575,7 @@ class MainWindow(QMainWindow):
         self.result_panel.set_result(job.spec.video, vin, out, vout,
                                      f"Job {job.id}: {Path(job.spec.video).name} + "
                                      f"{Path(job.spec.audio).name} → {Path(out).name}", layout, mouth)
+        self.result_panel.set_notes(list(job.result.get("warnings") or []))
         self.tabs.setCurrentIndex(COMPARE_TAB)
 
     def _show_job(self, job_id: int) -> None:

@@ -12,6 +12,8 @@ from PySide6.QtWidgets import QHBoxLayout, QLabel, QSlider, QVBoxLayout, QWidget
 from lipsync_desktop.gui import media_calls
 from lipsync_desktop.gui.widgets import icon_button, loose_label
 
+HOLD_MS = 20  # how far before its end a finished clip is held (inside its last frame)
+
 
 def fmt_time(ms: int) -> str:
     return f"{ms // 60000}:{ms // 1000 % 60:02d}.{ms // 100 % 10}"
@@ -60,6 +62,7 @@ class PreviewPanel(QWidget):
             self.player.durationChanged.connect(self._duration)
             self.scrub.sliderMoved.connect(self.player.setPosition)
             self.player.playbackStateChanged.connect(self._state)
+            self.player.mediaStatusChanged.connect(self._media_status)
 
     def load(self, path: str, caption: str, play: bool = False) -> None:
         """Show ``path``: its first frame and length at once, playing if asked."""
@@ -84,7 +87,21 @@ class PreviewPanel(QWidget):
         if self.player is None:
             return
         playing = self.player.playbackState() == self.player.PlaybackState.PlayingState
+        if not playing and self.at_end():  # Play on the held last frame starts over
+            media_calls.queue_call(self.player, "setPosition", (int, 0))
         media_calls.queue_call(self.player, "pause" if playing else "play")
+
+    def at_end(self) -> bool:
+        """The player holds the last frame (it played to the end)."""
+        p = self.player
+        return p is not None and p.duration() > 0 and p.position() >= p.duration() - HOLD_MS - 1
+
+    def _media_status(self, status) -> None:
+        """At the end, hold the last frame (a player left at its end shows black)."""
+        if self.player is not None and status == self.player.MediaStatus.EndOfMedia:
+            end = max(0, self.player.duration() - HOLD_MS)
+            media_calls.queue_call(self.player, "setPosition", (int, end))
+            media_calls.queue_call(self.player, "pause")
 
     def release(self) -> None:
         """Stop and empty the player before the window goes (waits, events running)."""

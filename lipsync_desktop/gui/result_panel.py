@@ -125,6 +125,9 @@ class ResultPanel(QWidget):
         self.zoom.toggled.connect(self.canvas.update)
         self.zoom.setEnabled(False)
         self.b_play_both = icon_button("▶ Play", "Play the comparison with the new audio (K)", self.toggle_play)
+        self.notes = loose_label(QLabel(""))  # the job's warnings, where they can be read
+        self.notes.setObjectName("warning")
+        self.notes.hide()
         self.caption = loose_label(QLabel("Run a job to compare the original and the result here."))
         self.caption.setObjectName("hint")
         self.caption.setWordWrap(True)
@@ -148,6 +151,7 @@ class ResultPanel(QWidget):
         row2.addWidget(self.timecode)
         lay.addLayout(row2)
         lay.addWidget(self.caption)
+        lay.addWidget(self.notes)
         crow = QHBoxLayout()
         for b in (self.b_play_result, self.b_reveal, self.b_preview_result):
             b.setEnabled(False)
@@ -194,7 +198,14 @@ class ResultPanel(QWidget):
             w.setEnabled(True)
         self._want(self.time.value())
 
+    def set_notes(self, notes: list[str]) -> None:
+        """The shown result's warnings (a trim that lengthened the clip, a script not
+        used...); hidden when there are none."""
+        self.notes.setText("\n".join(f"Note: {n}" for n in notes))
+        self.notes.setVisible(bool(notes))
+
     def clear(self) -> None:
+        self.set_notes([])
         self.stop()
         self._frames.clear()
         self._source = None

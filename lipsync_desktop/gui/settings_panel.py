@@ -15,13 +15,14 @@ from PySide6.QtWidgets import (
     QFormLayout,
     QGroupBox,
     QHBoxLayout,
+    QLabel,
     QLineEdit,
     QPlainTextEdit,
     QWidget,
 )
 
 from lipsync_desktop import choices
-from lipsync_desktop.gui.widgets import choice_combo, icon_button
+from lipsync_desktop.gui.widgets import choice_combo, icon_button, loose_label
 from lipsync_desktop.presets import all_presets
 from lipsync_desktop.session import Session
 
@@ -57,6 +58,11 @@ class SettingsPanel(QGroupBox):
         self.sync = choice_combo(choices.SYNC_MODES, session.sync_mode, item_tips=True)
         self.sync.setToolTip("What happens when the audio is longer or shorter than the clip")
         form.addRow("When lengths differ", self.sync)
+        # what the choice does to this clip, trim and audio, said before the run
+        self.length_hint = loose_label(QLabel(""))
+        self.length_hint.setObjectName("warning")
+        self.length_hint.hide()
+        form.addRow("", self.length_hint)
         trow = QHBoxLayout()
         self.trim_start = QDoubleSpinBox()
         self.trim_end = QDoubleSpinBox()
@@ -111,6 +117,8 @@ class SettingsPanel(QGroupBox):
         self.language.textChanged.connect(lambda text: session.set_settings(language=text))
         session.on("output", self._show_output)
         session.on("settings", self._show_sync)
+        for event in ("settings", "video", "audio"):
+            session.on(event, self._show_length)
         session.on("video", self._video_changed)
         self.reload_presets()
 
@@ -136,6 +144,11 @@ class SettingsPanel(QGroupBox):
         self.session.set_settings(preset_key=self.preset.currentData())
         p = self.session.preset()
         self.b_del_preset.setEnabled(not p.builtin and self.preset.currentData() is not None)
+
+    def _show_length(self) -> None:
+        note = self.session.length_note()
+        self.length_hint.setText(note)
+        self.length_hint.setVisible(bool(note))
 
     def _show_sync(self) -> None:
         """Follow the session's sync mode (a trim sets it unless the user chose one)."""
