@@ -13,7 +13,9 @@ import shutil
 import time
 import traceback
 import uuid
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -95,24 +97,31 @@ def _check_output(spec: JobSpec, preset: ExportPreset, output: Path) -> None:
 def _analyse(path: str, vinfo: VideoFile, first: int, stop: int, progress: StageProgress,
              tier: choices.TierChoice) -> tuple[FaceAnalysis, np.ndarray | None, bool]:
     """Face tracks of frames [first, stop), scored against the clip's own speech if any;
-    that speech (16 kHz mono) or None; and whether the tracks came from the analysis cache
-    (the window's face gallery or an earlier job analysed the same content and range)."""
+    that speech (16 kHz mono) or None; and whether the tracks came from the analysis cache.
+
+    There is one analysis per clip and tier, of the whole clip (the window's face gallery
+    makes the same one): a trim takes its stretch of it, so changing the trim never runs
+    the faces pass again, a face keeps the gallery's id, and a job gives the same result
+    whoever analysed the clip first."""
     video = vinfo.video
-    key = analysis_cache.analysis_key(path, first, stop, tier.analysis_stride, tier.mesh_side)
-    faces = analysis_cache.load(key)
-    reused = faces is not None
-    if faces is None:
-        faces = analyze_faces(path, video, first, stop - first, progress,
+    key = analysis_cache.analysis_key(path, 0, video.frame_count, tier.analysis_stride,
+                                      tier.mesh_side)
+    whole = analysis_cache.load(key)
+    reused = whole is not None and whole.start == 0 and whole.n_frames >= stop
+    if not reused:
+        whole = analyze_faces(path, video, 0, video.frame_count, progress,
                               stride=tier.analysis_stride, mesh_side=tier.mesh_side)
+        analysis_cache.store(key, whole)
     else:
-        progress.tick(stop - first, stop - first)
+        progress.tick(video.frame_count, video.frame_count)
+    assert whole is not None
+    stop = min(stop, whole.n_frames)  # a clip that decodes fewer frames than it says
+    faces = whole if first == 0 and stop == whole.n_frames else whole.within(first, stop)
     clip_audio = None
     if vinfo.audio is not None:
         clip_audio = decode_audio(path, ANALYSIS_RATE, first / video.fps,
                                   faces.n_frames / video.fps)
         score_speech(faces, speech_envelope(clip_audio, ANALYSIS_RATE, video.fps, faces.n_frames))
-    if not reused:
-        analysis_cache.store(key, faces)
     return faces, clip_audio, reused
 
 
@@ -126,7 +135,7 @@ def find_faces(video_path: str, start: float | None = None, end: float | None = 
     start, end = check_seconds(start, "start"), check_seconds(end, "end")
     vinfo = validate_video(video_path, Settings.load().limits, start, end)
     first, stop = frame_range(start, end, vinfo.video.fps, vinfo.video.frame_count)
-    progress.start("faces", stop - first)
+    progress.start("faces", vinfo.video.frame_count)
     faces, _, _ = _analyse(video_path, vinfo, first, stop, progress,
                            choices.by_key(choices.TIERS, tier))
     auto = choose_face(faces, choices.FACE_AUTO)
@@ -147,9 +156,197 @@ def result_layout(spec: JobSpec) -> OutputMap:
     return output_map(first, stop, video.frame_count, plan)
 
 
+@dataclass
+class _Run:
+    """What one job has learnt so far, handed from stage to stage."""
+
+    spec: JobSpec
+    log: logging.Logger
+    job_id: str
+    progress: StageProgress
+    inflight: InFlight
+    window: tuple[float, float] | None = None  # only these seconds of the result (previews)
+    timings: dict[str, float] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
+    out_lock: ProcessLock | None = None
+    tmp_dir: Path | None = None
+    tmp_out: Path | None = None
+    engine: Any = None
+    vinfo: VideoFile | None = None
+    ainfo: AudioFile | None = None
+    preset: ExportPreset | None = None
+    output: Path | None = None
+    first: int = 0
+    stop: int = 0
+    track: Any = None
+    clip_audio: np.ndarray | None = None
+    reused: bool = False
+    new_audio: np.ndarray | None = None
+    plan: SegmentPlan | None = None
+    layout: str = RGB
+
+
+class _Stage:
+    """``with _Stage(run, "faces"):`` runs a stage and keeps its duration in the timings."""
+
+    def __init__(self, run: _Run, stage: str, total: int = 0) -> None:
+        self.run, self.stage, self.total = run, stage, total
+
+    def __enter__(self) -> None:
+        self.t0 = time.monotonic()
+        self.run.progress.start(self.stage, self.total)
+
+    def __exit__(self, *exc: object) -> None:
+        self.run.timings[self.stage] = time.monotonic() - self.t0
+
+
+def _validate(run: _Run) -> None:
+    """Inputs, output path and lock, engine: everything that can be refused before work."""
+    spec, log = run.spec, run.log
+    spec.validate()
+    limits = spec.limits or Settings.load().limits
+    run.vinfo = validate_video(spec.video, limits, spec.start, spec.end)
+    run.ainfo = validate_audio(spec.audio, limits)
+    log.info("video: %s", run.vinfo.summary())
+    log.info("audio: %s", run.ainfo.summary())
+    if spec.tier not in choices.keys(choices.TIERS):
+        raise InputError(f"Unknown tier '{spec.tier}'; choose draft or final.", "bad_tier")
+    run.preset, run.output = output_path(spec)
+    _check_output(spec, run.preset, run.output)
+    run.out_lock = lock_output(run.output, run.job_id)
+    run.inflight.add_file(run.out_lock.path)
+    run.engine = create_engine(spec.engine)
+    video = run.vinfo.video
+    run.first, run.stop = frame_range(spec.start, spec.end, video.fps, video.frame_count)
+    log.info("preset %s (%s in %s), output %s, frames [%d, %d)", run.preset.key,
+             run.preset.codec, run.preset.container, run.output, run.first, run.stop)
+
+
+def _find_faces(run: _Run) -> None:
+    """The clip's face tracks over the segment (the whole clip's analysis, cut), and the
+    face to re-animate."""
+    assert run.vinfo is not None
+    log = run.log
+    tier = choices.by_key(choices.TIERS, run.spec.tier)
+    faces, run.clip_audio, run.reused = _analyse(run.spec.video, run.vinfo, run.first, run.stop,
+                                                 run.progress, tier)
+    if run.reused:
+        log.info("faces: the analysis of this clip was reused from the cache (made by the face "
+                 "gallery or an earlier job); the faces pass is skipped")
+    run.stop = run.first + faces.n_frames
+    run.track = choose_face(faces, run.spec.face)
+    log.info("faces: %s", json.dumps(faces.to_json()))
+    if run.track is None:
+        run.warnings.append("No face was found in the clip: the video is passed through "
+                            "unchanged.")
+        log.warning(run.warnings[-1])
+    else:
+        log.info("re-animating face %d", run.track.id)
+
+
+def _plan_audio(run: _Run) -> None:
+    """The new audio, and how the segment's frames are laid out against it."""
+    assert run.vinfo is not None and run.ainfo is not None
+    spec, log, video = run.spec, run.log, run.vinfo.video
+    run.new_audio = decode_audio(spec.audio, ANALYSIS_RATE)
+    seg_frames = run.stop - run.first
+    run.plan = plan_segment(seg_frames, run.ainfo.audio.duration_s, video.fps, spec.sync_mode)
+    log.info("sync %s: %d video frames, %.3f s audio -> %d output frames", spec.sync_mode,
+             seg_frames, run.ainfo.audio.duration_s, run.plan.n_out)
+    trimmed = run.first > 0 or run.stop < video.frame_count
+    if trimmed and run.plan.n_out > seg_frames:
+        grow = (run.plan.n_out - seg_frames) / video.fps
+        run.warnings.append(f"The new audio is {grow:.2f} s longer than the trim range; with "
+                            f"'{spec.sync_mode}' the range grows to fit it, so the result is "
+                            f"{grow:.2f} s longer than the clip (sync mode 'silence' keeps the "
+                            "clip's length and cuts the audio).")
+        log.warning(run.warnings[-1])
+
+
+def _prepare_engine(run: _Run) -> None:
+    """The engine reads the whole segment and the whole new audio (a preview's engine is
+    the full run's: the same bank and targets)."""
+    assert run.vinfo is not None and run.plan is not None and run.new_audio is not None
+    spec, video, plan = run.spec, run.vinfo.video, run.plan
+    # frames travel in the clip's own YUV when it allows and the engine takes them
+    run.layout = I420 if can_stream_i420(video) and (
+        run.track is None or run.engine.supports_i420) else RGB
+    if run.track is None:
+        return
+    ctx = EngineContext(
+        video_path=spec.video, video=video, segment_start=run.first,
+        segment_frames=run.stop - run.first, track=run.track,
+        audio=run.new_audio[: int(round(plan.audio_used_s * ANALYSIS_RATE))],
+        audio_rate=ANALYSIS_RATE, fps=video.fps, source_plan=plan.source,
+        driven=plan.driven, tier=spec.tier, progress=run.progress, log=run.log,
+        clip_audio=run.clip_audio, layout=run.layout, transcript=spec.transcript,
+        language=spec.language)
+    run.engine.prepare(ctx)
+    run.warnings.extend(run.engine.warnings())
+
+
+def _window_frames(run: _Run, n_total: int) -> tuple[int, int]:
+    """The result frames to write: all, or a preview's window."""
+    if run.window is None:
+        return 0, n_total
+    assert run.vinfo is not None
+    fps = run.vinfo.video.fps
+    a = min(max(0, int(round(run.window[0] * fps))), max(0, n_total - 1))
+    return a, max(a + 1, min(n_total, int(round(run.window[1] * fps))))
+
+
+def _render_result(run: _Run) -> None:
+    """Composite, encode and mux the result into a temporary file beside the output."""
+    assert run.vinfo is not None and run.ainfo is not None and run.plan is not None
+    assert run.preset is not None and run.output is not None
+    spec, log, video, preset = run.spec, run.log, run.vinfo.video, run.preset
+    run.tmp_dir = run.inflight.temp_dir()
+    layout_map = output_map(run.first, run.stop, video.frame_count, run.plan)
+    w0, w1 = _window_frames(run, len(layout_map.sources))
+    audio_path, audio_args = _output_audio(spec, run.vinfo, run.ainfo, preset, run.plan,
+                                           run.first, run.stop, video.fps, run.tmp_dir)
+    if run.window is not None:  # the same stretch of the result's sound
+        cut = run.tmp_dir / "window.flac"
+        render_audio([AudioPiece(audio_path, w0 / video.fps, (w1 - w0) / video.fps)], str(cut),
+                     run.ainfo.audio.sample_rate or 48000,
+                     max(1, min(run.ainfo.audio.channels or 2, 8)))
+        audio_path, audio_args = str(cut), preset.audio_args("flac", can_copy=False)
+    output = run.output
+    run.tmp_out = output.with_name(f".{output.stem}.part-{run.job_id}{output.suffix}")
+    run.inflight.add_file(run.tmp_out)
+    run.progress.start("render", w1 - w0)
+    log.info("frames in %s%s", run.layout, "" if run.window is None else
+             f"; result frames [{w0}, {w1}) only (a preview)")
+    out_size = even_size(*video.display_size, preset.pix_fmt_for(video.pix_fmt))
+    if out_size != video.display_size:
+        run.warnings.append("The clip is {}x{}; {} needs an even size, so the result is "
+                            "{}x{} (the last column or row is cropped).".format(
+                                *video.display_size, preset.video_codec.label, *out_size))
+        log.warning(run.warnings[-1])
+    _render(spec, run.vinfo, run.track, run.engine, run.plan, layout_map, (w0, w1), preset,
+            run.tmp_out, audio_path, audio_args, run.progress, run.layout)
+
+
+def _commit(run: _Run) -> None:
+    """The finished file renamed into place (honouring 'never replace'), then the plot."""
+    assert run.tmp_out is not None and run.output is not None and run.plan is not None
+    run.progress.cancel.check()
+    commit_output(run.tmp_out, run.output, run.spec.if_exists)
+    run.tmp_out = None
+    if run.spec.debug_targets and run.track is not None and run.window is None:
+        assert run.vinfo is not None and run.new_audio is not None
+        run.warnings += _target_plot(run.spec.debug_targets, run.engine, run.track,
+                                     str(run.output), run.first, run.plan.n_out, run.new_audio,
+                                     run.vinfo.video.fps, run.log)
+
+
 def run_job(spec: JobSpec, on_progress: ProgressCallback | None = None,
-            cancel: CancelToken | None = None, log_folder: Path | None = None) -> JobResult:
-    """Run one job to completion. Raises InputError, JobCancelled or LipsyncError."""
+            cancel: CancelToken | None = None, log_folder: Path | None = None,
+            window: tuple[float, float] | None = None) -> JobResult:
+    """Run one job to completion. Raises InputError, JobCancelled or LipsyncError.
+
+    ``window`` (seconds of the result): write only that stretch of the result, made
+    exactly as the full run makes it (the preview)."""
     cancel = cancel or CancelToken()
     progress = StageProgress(on_progress, STAGE_WEIGHTS, cancel)
     try:
@@ -170,125 +367,32 @@ def run_job(spec: JobSpec, on_progress: ProgressCallback | None = None,
         jlog.close()
         exc.log_path = str(jlog.path)
         raise
-    out_lock: ProcessLock | None = None
-    tmp_dir: Path | None = None
-    tmp_out: Path | None = None
-    engine = None
+    run = _Run(spec, log, jlog.job_id, progress, inflight, window)
     t_job = time.monotonic()
-    timings: dict[str, float] = {}
     try:
-        # --- validate -------------------------------------------------------------
-        t0 = time.monotonic()
-        progress.start("validate")
-        spec.validate()
-        limits = spec.limits or Settings.load().limits
-        vinfo = validate_video(spec.video, limits, spec.start, spec.end)
-        ainfo = validate_audio(spec.audio, limits)
-        log.info("video: %s", vinfo.summary())
-        log.info("audio: %s", ainfo.summary())
-        if spec.tier not in choices.keys(choices.TIERS):
-            raise InputError(f"Unknown tier '{spec.tier}'; choose draft or final.", "bad_tier")
-        preset, output = output_path(spec)
-        _check_output(spec, preset, output)
-        out_lock = lock_output(output, jlog.job_id)
-        inflight.add_file(out_lock.path)
-        engine = create_engine(spec.engine)
-        video = vinfo.video
-        first, stop = frame_range(spec.start, spec.end, video.fps, video.frame_count)
-        timings["validate"] = time.monotonic() - t0
-        log.info("preset %s (%s in %s), output %s, frames [%d, %d)", preset.key, preset.codec,
-                 preset.container, output, first, stop)
-
-        # --- faces -----------------------------------------------------------------
-        t0 = time.monotonic()
-        progress.start("faces", stop - first)
-        tier = choices.by_key(choices.TIERS, spec.tier)
-        # the tracks carry no pixels (an engine decodes what it needs), so a job gives the
-        # same result whether its analysis was cached or made here
-        faces, clip_audio, reused = _analyse(spec.video, vinfo, first, stop, progress, tier)
-        if reused:
-            log.info("faces: the analysis of this clip and range was reused from the cache "
-                     "(made by the face gallery or an earlier job); the faces pass is skipped")
-        seg_frames = faces.n_frames
-        track = choose_face(faces, spec.face)
-        log.info("faces: %s", json.dumps(faces.to_json()))
-        warnings: list[str] = []
-        if track is None:
-            warnings.append("No face was found in the clip: the video is passed through unchanged.")
-            log.warning(warnings[-1])
-        else:
-            log.info("re-animating face %d", track.id)
-        timings["faces"] = time.monotonic() - t0
-
-        # --- audio -----------------------------------------------------------------
-        t0 = time.monotonic()
-        progress.start("audio")
-        new_audio = decode_audio(spec.audio, ANALYSIS_RATE)
-        audio_s = ainfo.audio.duration_s
-        plan = plan_segment(seg_frames, audio_s, video.fps, spec.sync_mode)
-        log.info("sync %s: %d video frames, %.3f s audio -> %d output frames", spec.sync_mode,
-                 seg_frames, audio_s, plan.n_out)
-        trimmed = first > 0 or stop < video.frame_count
-        if trimmed and plan.n_out > seg_frames:
-            grow = (plan.n_out - seg_frames) / video.fps
-            warnings.append(f"The new audio is {grow:.2f} s longer than the trim range; with "
-                            f"'{spec.sync_mode}' the range grows to fit it, so the result is "
-                            f"{grow:.2f} s longer than the clip (sync mode 'silence' keeps the "
-                            "clip's length and cuts the audio).")
-            log.warning(warnings[-1])
-        timings["audio"] = time.monotonic() - t0
-
-        # --- engine ----------------------------------------------------------------
-        t0 = time.monotonic()
-        progress.start("engine")
-        # frames travel in the clip's own YUV when it allows and the engine takes them
-        layout = I420 if can_stream_i420(video) and (track is None or engine.supports_i420) \
-            else RGB
-        if track is not None:
-            ctx = EngineContext(
-                video_path=spec.video, video=video, segment_start=first,
-                segment_frames=seg_frames, track=track,
-                audio=new_audio[: int(round(plan.audio_used_s * ANALYSIS_RATE))],
-                audio_rate=ANALYSIS_RATE, fps=video.fps, source_plan=plan.source,
-                driven=plan.driven, tier=spec.tier, progress=progress, log=log,
-                clip_audio=clip_audio, layout=layout, transcript=spec.transcript,
-                language=spec.language)
-            engine.prepare(ctx)
-            warnings += engine.warnings()
-        timings["engine"] = time.monotonic() - t0
-
-        # --- render, encode, mux -------------------------------------------------------
-        t0 = time.monotonic()
-        tmp_dir = inflight.temp_dir()
-        audio_path, audio_args = _output_audio(spec, vinfo, ainfo, preset, plan, first, stop,
-                                               video.fps, tmp_dir)
-        tmp_out = output.with_name(f".{output.stem}.part-{jlog.job_id}{output.suffix}")
-        inflight.add_file(tmp_out)
-        n_total = first + plan.n_out + max(0, video.frame_count - stop)
-        progress.start("render", n_total)
-        log.info("frames in %s", layout)
-        out_size = even_size(*video.display_size, preset.pix_fmt_for(video.pix_fmt))
-        if out_size != video.display_size:
-            warnings.append("The clip is {}x{}; {} needs an even size, so the result is "
-                            "{}x{} (the last column or row is cropped).".format(
-                                *video.display_size, preset.video_codec.label, *out_size))
-            log.warning(warnings[-1])
-        _render(spec, vinfo, track, engine, plan, first, stop, preset, tmp_out,
-                audio_path, audio_args, progress, layout)
-        timings["render"] = time.monotonic() - t0
-        cancel.check()
-        commit_output(tmp_out, output, spec.if_exists)
-        tmp_out = None
-        if spec.debug_targets and track is not None:
-            warnings += _target_plot(spec.debug_targets, engine, track, str(output), first,
-                                     plan.n_out, new_audio, video.fps, log)
-        timings["total"] = time.monotonic() - t_job
-        stats = engine.stats() if track is not None else {}
+        with _Stage(run, "validate"):
+            _validate(run)
+        assert run.vinfo is not None
+        with _Stage(run, "faces", run.vinfo.video.frame_count):
+            _find_faces(run)
+        with _Stage(run, "audio"):
+            _plan_audio(run)
+        with _Stage(run, "engine"):
+            _prepare_engine(run)
+        with _Stage(run, "render"):
+            _render_result(run)
+        _commit(run)
+        assert run.output is not None and run.plan is not None
+        video = run.vinfo.video
+        run.timings["total"] = time.monotonic() - t_job
+        stats = run.engine.stats() if run.track is not None else {}
         log.info("engine stats: %s", json.dumps(stats))
-        log.info("done in %.2f s: %s (timings %s)", timings["total"], output,
-                 json.dumps({k: round(v, 3) for k, v in timings.items()}))
-        return JobResult(str(output), str(jlog.path), track.id if track else None, n_total,
-                         n_total / video.fps, timings, stats, warnings, reused)
+        log.info("done in %.2f s: %s (timings %s)", run.timings["total"], run.output,
+                 json.dumps({k: round(v, 3) for k, v in run.timings.items()}))
+        n_total = run.first + run.plan.n_out + max(0, video.frame_count - run.stop)
+        return JobResult(str(run.output), str(jlog.path), run.track.id if run.track else None,
+                         n_total, n_total / video.fps, run.timings, stats, run.warnings,
+                         run.reused)
     except JobCancelled as exc:
         log.warning("cancelled by the user; partial output removed")
         exc.log_path = str(jlog.path)
@@ -303,14 +407,14 @@ def run_job(spec: JobSpec, on_progress: ProgressCallback | None = None,
         err.log_path = str(jlog.path)
         raise err from exc
     finally:
-        if tmp_out is not None:
-            Path(tmp_out).unlink(missing_ok=True)
-        if tmp_dir is not None:
-            shutil.rmtree(tmp_dir, ignore_errors=True)
-        if engine is not None:
-            engine.close()
-        if out_lock is not None:
-            out_lock.release()
+        if run.tmp_out is not None:
+            Path(run.tmp_out).unlink(missing_ok=True)
+        if run.tmp_dir is not None:
+            shutil.rmtree(run.tmp_dir, ignore_errors=True)
+        if run.engine is not None:
+            run.engine.close()
+        if run.out_lock is not None:
+            run.out_lock.release()
         inflight.__exit__(None, None, None)
         jlog.close()
 
@@ -356,28 +460,32 @@ def _output_audio(spec: JobSpec, vinfo: VideoFile, ainfo: AudioFile, preset: Exp
     return str(out), preset.audio_args("flac", can_copy=False)
 
 
-def _render(spec: JobSpec, vinfo: VideoFile, track, engine, plan: SegmentPlan, first: int,
-            stop: int, preset: ExportPreset, tmp_out: Path, audio_path: str,
-            audio_args: list[str], progress: StageProgress, layout: str) -> None:
+def _render(spec: JobSpec, vinfo: VideoFile, track, engine, plan: SegmentPlan,
+            layout_map: OutputMap, frames: tuple[int, int], preset: ExportPreset, tmp_out: Path,
+            audio_path: str, audio_args: list[str], progress: StageProgress,
+            layout: str) -> None:
+    """Write result frames [frames[0], frames[1]) of ``layout_map`` (every clip frame it
+    names is read once, in order); only the re-dubbed ones go through the engine."""
     video = vinfo.video
     w, h = video.display_size
-    # absolute source indices of every output frame; only the segment is processed
-    layout_map = output_map(first, stop, video.frame_count, plan)
-    indices = layout_map.sources
+    w0, w1 = frames
+    indices = layout_map.sources[w0:w1]
     seg_lo, seg_hi = layout_map.redubbed
+    first = seg_lo  # the segment's first clip frame is its first result frame
     writer = FrameWriter(str(tmp_out), w, h, video.fps_fraction, ColorInfo.of(video),
                          preset.video_args(), preset.pix_fmt_for(video.pix_fmt),
                          audio_path, audio_args, list(preset.container_info.muxer_args),
                          layout)
     try:
-        for k, (src, frame) in enumerate(read_plan(spec.video, video, indices, layout=layout)):
+        for j, (src, frame) in enumerate(read_plan(spec.video, video, indices, layout=layout)):
+            k = w0 + j
             if track is not None and seg_lo <= k < seg_hi:
                 out_i = k - seg_lo
                 rel = src - first
                 if plan.driven[out_i] and track.present(rel):
                     frame = engine.render(out_i, rel, frame)
             writer.write(frame)
-            progress.tick(k + 1, len(indices))
+            progress.tick(j + 1, len(indices))
         writer.finish()
     except BaseException:
         writer.abort()

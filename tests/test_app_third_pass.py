@@ -118,3 +118,22 @@ def test_the_window_says_what_a_sync_mode_does_to_the_length_before_the_run(face
     assert "2.00 s longer than the trim range" in note and "2.00 s longer than the clip" in note
     s.set_settings(start=None, end=None, sync_mode="cut_off")
     assert "cut" in s.length_note()
+
+
+def test_any_trim_reuses_the_whole_clips_analysis(face_video, speech, tmp_path):
+    """Issue 18.7: a trim ran the faces pass again over its range (faces 4.8 s, not reused)."""
+    import numpy as np
+
+    from lipsync_desktop.job import find_faces, run_job
+
+    _, whole, _ = find_faces(str(face_video), tier="draft")  # what the face gallery does
+    for k, (a, b) in enumerate(((0.4, 1.2), (0.8, 1.6))):
+        result = run_job(JobSpec(str(face_video), str(speech), str(tmp_path / f"t{k}.mp4"),
+                                 tier="draft", start=a, end=b))
+        assert result.analysis_reused
+        assert result.face_id == whole.tracks[0].id  # the gallery's own numbering
+    part = whole.within(10, 30)
+    assert (part.start, part.n_frames) == (10, 20)
+    t, w = part.tracks[0], whole.track(part.tracks[0].id)
+    for f in (10, 19, 29):
+        assert np.array_equal(t.landmarks_at(f - 10), w.landmarks_at(f))

@@ -290,7 +290,8 @@ def test_script_box_reaches_the_job(window, clip, speech):
 
 def test_result_warnings_show_in_the_window(qtbot, window, clip, speech, tmp_path):
     """A script that does not match the speech: the job still runs, and the window says the
-    mouth followed the audio alone (in the status line and the log)."""
+    mouth followed the audio alone (in Before / after, counted in the status line, and in
+    the log)."""
     _load(qtbot, window, clip, speech)
     window.tier.setCurrentIndex(window.tier.findData("draft"))
     window.script.setPlainText("the quick brown fox jumps over the lazy dog by the river bank")
@@ -299,5 +300,6 @@ def test_result_warnings_show_in_the_window(qtbot, window, clip, speech, tmp_pat
     job = _wait_state(qtbot, window, window.current_job, ("done", "failed"))
     assert job.status == "done", job.message
     assert any("script" in w for w in job.result["warnings"])
-    assert "Note:" in window.status.text() and "audio alone" in window.status.text()
+    assert "note(s) on the result" in window.status.text()  # read in full in Before / after
+    qtbot.waitUntil(lambda: "audio alone" in window.result_panel.notes.text(), timeout=20000)
     assert "warning:" in window.log_view.toPlainText()

@@ -197,7 +197,14 @@ def test_a_job_after_the_face_gallery_reuses_its_analysis(face_video, speech, tm
     assert warm.analysis_reused and warm.face_id == cold.face_id
     assert "the faces pass is skipped" in Path(warm.log_path).read_text()
     assert np.array_equal(media.decode_frames(tmp_path / "warm.mp4"), media.decode_frames(tmp_path / "cold.mp4"))
-    # another range is another analysis
+    # another range is cut from the same analysis (issue 18.7), and gives the picture a
+    # job that analysed the clip itself gives
     part = run_job(JobSpec(str(face_video), str(speech), str(tmp_path / "part.mp4"), tier="draft",
                            start=0.4, end=1.6))
-    assert not part.analysis_reused
+    assert part.analysis_reused
+    monkeypatch.setenv("LIPSYNC_DESKTOP_HOME", str(tmp_path / "fresh2"))
+    cold_part = run_job(JobSpec(str(face_video), str(speech), str(tmp_path / "part2.mp4"),
+                                tier="draft", start=0.4, end=1.6))
+    assert not cold_part.analysis_reused
+    assert np.array_equal(media.decode_frames(tmp_path / "part.mp4"),
+                          media.decode_frames(tmp_path / "part2.mp4"))

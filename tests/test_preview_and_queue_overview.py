@@ -7,19 +7,38 @@ import pytest
 
 from lipsync_desktop.errors import InputError
 from lipsync_desktop.media.probe import probe_video
-from lipsync_desktop.preview import preview_range, render_preview
+from lipsync_desktop.preview import preview_window, render_preview
 from lipsync_desktop.queue.overview import export_jobs, import_jobs, overview
 from lipsync_desktop.queue.store import JobQueue, QueuedJob
 from lipsync_desktop.spec import JobSpec
 
 
-def test_preview_range_is_around_the_moment_or_the_trim():
-    spec = JobSpec("v.mp4", "a.wav", "o.mp4")
-    assert preview_range(10.0, 5.0, spec) == (3.5, 6.5, 3.5)  # clip and audio at the same time
-    assert preview_range(10.0, 0.2, spec) == (0.0, 3.0, 0.0)
-    assert preview_range(10.0, 9.9, spec) == (7.0, 10.0, 7.0)
-    spec.start, spec.end = 2.0, 4.0
-    assert preview_range(10.0, 9.0, spec) == (2.0, 4.0, 0.0)  # the trim's audio starts with it
+def test_the_preview_window_is_around_the_moment_or_the_trims_start(face_video, speech):
+    spec = JobSpec(str(face_video), str(speech), "o.mp4")  # 2 s clip, 3 s audio: 3 s result
+    assert preview_window(spec, 1.5, 1.0) == pytest.approx((1.0, 2.0))
+    assert preview_window(spec, 0.1, 1.0) == pytest.approx((0.0, 1.0))
+    assert preview_window(spec, 2.9, 1.0) == pytest.approx((2.0, 3.0))
+    spec.start, spec.end, spec.sync_mode = 0.4, 1.2, "bounce"  # the range grows to 3 s
+    assert preview_window(spec, 0.0) == pytest.approx((0.4, 3.4))
+
+
+def test_the_preview_is_that_stretch_of_the_full_run(face_video, speech, tmp_path):
+    """Issue 18.6: the preview ran the job on a 3 s excerpt (its own bank, opening range
+    and faces pass). Lossless encodes: its frames are the full run's, bit for bit."""
+    import numpy as np
+
+    from lipsync_desktop.job import run_job
+    from lipsync_desktop.presets import ExportPreset, save_user_preset
+    from tests import media
+
+    save_user_preset(ExportPreset("lossless", "Lossless", "h264", "mkv", 0, "ultrafast"))
+    spec = JobSpec(str(face_video), str(speech), str(tmp_path / "full.mkv"), tier="draft",
+                   preset="lossless")
+    run_job(spec)
+    out = render_preview(spec, 1.5, tmp_path / "preview", length_s=1.0, preset="lossless")
+    full, part = media.decode_frames(tmp_path / "full.mkv"), media.decode_frames(out)
+    assert len(part) == 25
+    assert np.array_equal(part, full[25:50])
 
 
 def test_render_preview_writes_a_short_playable_clip(face_video, speech, tmp_path):

@@ -48,6 +48,35 @@ class FaceAnalysis:
         return {"fps": self.fps, "start_frame": self.start, "frames": self.n_frames,
                 "faces": [t.summary(self.fps, self.start) for t in self.tracks]}
 
+    def within(self, first: int, stop: int) -> FaceAnalysis:
+        """The tracks of clip frames [first, stop), cut from this analysis (which must
+        cover them): the same faces with the same ids as in the whole clip's gallery,
+        their shares and sizes measured over the range. Speech scores are not carried
+        (they belong to the range's own sound: ``score_speech``)."""
+        if first < self.start or stop > self.start + self.n_frames or stop <= first:
+            raise ValueError(f"frames [{first}, {stop}) are not inside this analysis")
+        a, b = first - self.start, stop - self.start
+        n = stop - first
+        tracks = []
+        for t in self.tracks:
+            lo, hi = max(t.first, a), min(t.last + 1, b)
+            if hi <= lo:
+                continue
+            k0, k1 = lo - t.first, hi - t.first
+            state = t.state[k0:k1].copy()
+            if not (state != MISSING).any():
+                continue
+            boxes = t.boxes[k0:k1].copy()
+            valid = state != MISSING
+            heights = boxes[valid, 3] - boxes[valid, 1]
+            tracks.append(FaceTrack(
+                id=t.id, first=lo - a, boxes=boxes,
+                landmarks=None if t.landmarks is None else t.landmarks[k0:k1].copy(),
+                state=state, scores=t.scores[k0:k1].copy(), thumbnail=t.thumbnail,
+                share=float(valid.sum()) / max(n, 1),
+                mean_size=float(heights.mean()) if heights.size else 0.0))
+        return FaceAnalysis(fps=self.fps, start=first, n_frames=n, tracks=tracks)
+
     def save_thumbnails(self, folder: Path) -> list[Path]:
         """Write one PNG per track (face_<id>.png) into ``folder``."""
         folder.mkdir(parents=True, exist_ok=True)
