@@ -58,3 +58,28 @@ def test_long_absence_is_not_interpolated():
     (t,) = tracker.finish(40)
     assert (t.state[10:30] == MISSING).all()
     assert not t.present(20) and t.present(35)
+
+
+def test_the_gallery_picture_is_a_sharp_view_of_the_face_alone():
+    """Issue 18.10: face 1's picture on the three-face clip was a motion-blurred double
+    image with face 0's head over it (the largest, most confident view was taken)."""
+    hist = np.full(64, 1 / 64, np.float32)
+
+    def det(x, size, sharp, score=0.9):
+        return Detection(np.array([x, 100, x + size, 100 + size], float), score,
+                         hist=hist, sharpness=sharp)
+
+    tr = FaceTracker(25)
+    for f in range(30):
+        if f == 5:  # the biggest view, but another head is in its picture
+            dets = [det(200, 110, 400.0, 0.99), det(290, 100, 400.0)]
+        elif f == 12:  # big but motion-blurred
+            dets = [det(200, 108, 20.0, 0.99)]
+        elif f == 20:  # sharp and alone
+            dets = [det(200, 100, 400.0)]
+        else:
+            dets = [det(200, 100, 150.0)]
+        tr.update(f, dets)
+    tracks = tr.finish(30)
+    main = max(tracks, key=lambda t: t.share)
+    assert main.thumb_at is not None and main.thumb_at[0] == 20

@@ -22,6 +22,7 @@ class Detection:
     score: float
     landmarks: np.ndarray | None = None  # (478, 3) x, y in pixels, z in pixel-ish units
     hist: np.ndarray | None = None  # appearance histogram, when computed by the pass
+    sharpness: float | None = None  # fine detail of the face (``tracks.face_sharpness``)
 
 
 class FaceDetector:

@@ -16,7 +16,7 @@ import numpy as np
 
 from lipsync_desktop.errors import JobCancelled
 from lipsync_desktop.faces.detect import Detection, FaceDetector
-from lipsync_desktop.faces.tracks import appearance
+from lipsync_desktop.faces.tracks import appearance, face_sharpness
 from lipsync_desktop.media.frames import FrameReader
 from lipsync_desktop.media.probe import VideoInfo
 from lipsync_desktop.progress import StageProgress
@@ -76,6 +76,7 @@ def _scan_chunk(path: str, video: VideoInfo, start: int, a: int, b: int, cfg: Sc
             detections = _measure(frame, previous, detector, cfg, (n // cfg.stride) - (a // cfg.stride))
             for d in detections:
                 d.hist = appearance(frame, d.box)
+                d.sharpness = face_sharpness(frame, d.box)
             out.measured.append((n, detections))
             previous = detections
     return out

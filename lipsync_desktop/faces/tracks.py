@@ -65,7 +65,7 @@ class _Live:
         return self.boxes[-1] + self.velocity * min(gap, 10)
 
     def add(self, frame_idx: int, det: Detection, hist: np.ndarray,
-            frame: np.ndarray | None) -> None:
+            frame: np.ndarray | None, alone: float = 1.0) -> None:
         if self.frames:
             gap = frame_idx - self.frames[-1]
             v = (det.box - self.boxes[-1]) / max(gap, 1)
@@ -75,11 +75,52 @@ class _Live:
         self.scores.append(det.score)
         self.landmarks.append(det.landmarks)
         self.hist = hist if self.hist is None else 0.9 * self.hist + 0.1 * hist
-        quality = det.score * float(det.box[2] - det.box[0])
+        quality = thumb_quality(det, alone)
         if quality > self.thumb_quality:  # the best view so far: the gallery picture
             self.thumb_quality = quality
             self.thumb_at = (frame_idx, det.box)
             self.thumb = thumbnail(frame, det.box) if frame is not None else None
+
+
+def thumb_box(box: np.ndarray) -> np.ndarray:
+    """The square a gallery picture of the face in ``box`` shows (x0, y0, x1, y1)."""
+    cx, cy = (box[0] + box[2]) / 2, (box[1] + box[3]) / 2
+    half = 0.7 * max(box[2] - box[0], box[3] - box[1])
+    return np.array([cx - half, cy - half, cx + half, cy + half], np.float64)
+
+
+def alone_in_picture(box: np.ndarray, others: list[np.ndarray]) -> float:
+    """1 when no other face's box reaches into this face's gallery square, falling to 0
+    as another covers it (a head passing in front, a neighbour's face in the picture)."""
+    sq = thumb_box(box)
+    area = max(float((sq[2] - sq[0]) * (sq[3] - sq[1])), 1.0)
+    worst = 0.0
+    for o in others:
+        w = min(sq[2], o[2]) - max(sq[0], o[0])
+        h = min(sq[3], o[3]) - max(sq[1], o[1])
+        if w > 0 and h > 0:
+            worst = max(worst, w * h / area)
+    return float(np.clip(1.0 - 3.0 * worst, 0.0, 1.0))
+
+
+def face_sharpness(frame: np.ndarray, box: np.ndarray) -> float:
+    """Fine detail of the face at a common scale (Laplacian variance of its grey box
+    resized to 64 pixels): motion blur and soft focus score low, whatever the face's size."""
+    x0, y0, x1, y1 = (int(v) for v in box)
+    patch = frame[max(0, y0):max(y0 + 1, y1), max(0, x0):max(x0 + 1, x1)]
+    if patch.shape[0] < 4 or patch.shape[1] < 4:
+        return 0.0
+    grey = cv2.cvtColor(cv2.resize(patch, (64, 64), interpolation=cv2.INTER_AREA),
+                        cv2.COLOR_RGB2GRAY)
+    return float(cv2.Laplacian(grey, cv2.CV_32F).var())
+
+
+def thumb_quality(det: Detection, alone: float) -> float:
+    """How good a gallery picture this detection makes: a confident, large, sharp view
+    of the face with no other face in its square."""
+    size = float(det.box[2] - det.box[0])
+    sharp = det.sharpness if det.sharpness is not None else 1.0
+    return det.score * np.sqrt(max(size, 1.0)) * np.sqrt(max(sharp, 1e-3)) * alone
 
 
 def thumbnail(frame: np.ndarray, box: np.ndarray) -> np.ndarray:
@@ -176,6 +217,11 @@ class FaceTracker:
                 hists.append(appearance(frame, d.box))
             else:
                 raise ValueError("a frame is needed for detections without a histogram")
+        alone = [alone_in_picture(d.box, [o.box for k, o in enumerate(detections) if k != j])
+                 for j, d in enumerate(detections)]
+        for d in detections:
+            if d.sharpness is None and frame is not None:
+                d.sharpness = face_sharpness(frame, d.box)
         matched_dets: set[int] = set()
         if self._live and detections:
             cost = np.full((len(self._live), len(detections)), 10.0)
@@ -194,13 +240,13 @@ class FaceTracker:
             rows, cols = min_cost_assignment(cost)
             for i, j in zip(rows, cols):
                 if cost[i, j] < 10.0:
-                    self._live[i].add(frame_idx, detections[j], hists[j], frame)
+                    self._live[i].add(frame_idx, detections[j], hists[j], frame, alone[j])
                     matched_dets.add(j)
         for j, d in enumerate(detections):
             if j not in matched_dets:
                 t = _Live(self._next_id)
                 self._next_id += 1
-                t.add(frame_idx, d, hists[j], frame)
+                t.add(frame_idx, d, hists[j], frame, alone[j])
                 self._live.append(t)
 
     def finish(self, n_frames: int, min_frames: int | None = None, max_gap_s: float = 0.5,
