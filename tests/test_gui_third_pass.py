@@ -203,3 +203,28 @@ def test_a_results_notes_are_shown_where_they_can_be_read(qtbot, window, clip, s
     # all of it inside the window, not cut at the bottom
     bottom = notes.mapTo(window, notes.rect().bottomLeft()).y()
     assert bottom <= window.height() and notes.height() >= notes.heightForWidth(notes.width()) - 1
+
+
+def test_the_re_dubbed_stretch_shows_on_the_timeline_in_both_themes(qtbot):
+    """The band was painted under the groove: the dark theme's groove hid it."""
+    from PySide6.QtGui import QColor
+    from PySide6.QtWidgets import QApplication
+
+    from lipsync_desktop.gui.resources import theme_qss
+    from lipsync_desktop.gui.result_panel import TimelineSlider
+
+    app = QApplication.instance()
+    for theme in ("light", "dark"):
+        app.setStyleSheet(theme_qss(theme))
+        slider = TimelineSlider()
+        qtbot.addWidget(slider)
+        slider.resize(400, 24)
+        slider.setRange(0, 100)
+        slider.setValue(0)
+        slider.band = (40, 80)
+        slider.show()
+        qtbot.waitExposed(slider)
+        image = slider.grab().toImage()
+        y = image.height() // 2
+        inside, outside = QColor(image.pixel(240, y)), QColor(image.pixel(100, y))
+        assert inside.green() - inside.red() > outside.green() - outside.red() + 20, theme

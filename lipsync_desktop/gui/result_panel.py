@@ -31,14 +31,15 @@ class TimelineSlider(QSlider):
         self.band: tuple[int, int] | None = None
 
     def paintEvent(self, ev) -> None:  # noqa: N802
+        super().paintEvent(ev)
         if self.band is not None and self.maximum() > self.minimum():
+            # over the groove (a themed groove is opaque), translucent so the handle shows
             p = QPainter(self)
             span = self.maximum() - self.minimum()
             x0 = self.width() * (self.band[0] - self.minimum()) / span
             x1 = self.width() * (self.band[1] - self.minimum()) / span
-            p.fillRect(QRectF(x0, self.height() / 2 - 5, max(2.0, x1 - x0), 10), QColor(55, 214, 122, 110))
+            p.fillRect(QRectF(x0, self.height() / 2 - 5, max(2.0, x1 - x0), 10), QColor(55, 214, 122, 120))
             p.end()
-        super().paintEvent(ev)
 
 
 class _Canvas(QWidget):

@@ -6,8 +6,9 @@ Uses generated media only (the astronaut photo from scikit-image as the face), a
 settings/queue folder, and Qt's offscreen platform unless a display is set. With a display
 (e.g. ``xvfb-run -s "-screen 0 1440x960x24" python -m lipsync_desktop.gui.screenshots
 OUT``) the shots are of the real screen, menus and popups included. States: empty,
-analysing, faces, preview playing, running, done with the before/after comparison, a queue
-with mixed states and its right-click menu, and the preferences dialog."""
+analysing, faces, preview playing, running, done with the before/after comparison and its
+mouth zoom, the log viewer, a trim's length note and its before/after, the mouth zoom on a
+small face, a queue with mixed states and its right-click menu, and the preferences dialog."""
 
 from __future__ import annotations
 
@@ -104,6 +105,39 @@ def main(argv: list[str] | None = None) -> int:
     shot(w, "6_done_compare")
     w.result_panel.zoom.setChecked(True)
     shot(w, "7_compare_mouth_zoom")
+    w.result_panel.zoom.setChecked(False)
+    w.open_log(job_id)  # the whole log, searchable
+    wait(lambda: "done in" in w.log_viewer.text.toPlainText(), 20)
+    w.log_viewer.search.setText("engine stats")
+    w.log_viewer.find_text("engine stats")
+    shot(w.log_viewer, "7b_log_viewer")
+    w.log_viewer.close()
+    # a trim that the audio lengthens: the band is the re-dubbed stretch as it came out
+    w.trim_start.setValue(1.0)
+    w.trim_end.setValue(2.5)
+    w.sync.setCurrentIndex(w.sync.findData("bounce"))
+    shot(w, "7c_trim_length_note")
+    w.tier.setCurrentIndex(w.tier.findData("draft"))
+    w.run_current()
+    trimmed = w.current_job
+    wait(lambda: w.controller.queue.get(trimmed).status not in ("queued", "running"))
+    wait(lambda: w.result_panel.caption.text().startswith(f"Job {trimmed}:"), 30)
+    wait(lambda: w.result_panel.after is not None, 30)
+    shot(w, "7d_trimmed_compare")
+    # a small face in a wide frame: the zoom follows its mouth
+    wide = media.face_clip(work / "wide_shot.mp4", 3.0, size=(1280, 720), audio=clip_audio)
+    w.trim_start.setValue(0)
+    w.trim_end.setValue(0)
+    w.set_video(str(wide))
+    wait(lambda: w.analysis is not None and w.video_path == str(wide))
+    w.run_current()
+    small = w.current_job
+    wait(lambda: w.controller.queue.get(small).status not in ("queued", "running"))
+    wait(lambda: w.result_panel.caption.text().startswith(f"Job {small}:"), 30)
+    wait(lambda: w.result_panel.zoom.isEnabled(), 30)
+    w.result_panel.zoom.setChecked(True)
+    shot(w, "7e_small_face_mouth_zoom")
+    w.result_panel.zoom.setChecked(False)
     # a queue with mixed states, and the menu of one job
     w.controller.set_paused(True)
     w.add_clips_to_queue([str(clip), str(clip), str(clip)])

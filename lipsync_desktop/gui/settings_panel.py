@@ -61,6 +61,7 @@ class SettingsPanel(QGroupBox):
         # what the choice does to this clip, trim and audio, said before the run
         self.length_hint = loose_label(QLabel(""))
         self.length_hint.setObjectName("warning")
+        self.length_hint.setMinimumWidth(240)  # its height is laid out for a real width
         self.length_hint.hide()
         form.addRow("", self.length_hint)
         trow = QHBoxLayout()
