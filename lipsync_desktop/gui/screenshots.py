@@ -120,6 +120,7 @@ def main(argv: list[str] | None = None) -> int:
     w.tier.setCurrentIndex(w.tier.findData("draft"))
     w.run_current()
     trimmed = w.current_job
+    assert trimmed is not None, "Run did not queue the trimmed job"
     wait(lambda: w.controller.queue.get(trimmed).status not in ("queued", "running"))
     wait(lambda: w.result_panel.caption.text().startswith(f"Job {trimmed}:"), 30)
     wait(lambda: w.result_panel.after is not None, 30)
@@ -132,6 +133,7 @@ def main(argv: list[str] | None = None) -> int:
     wait(lambda: w.analysis is not None and w.video_path == str(wide))
     w.run_current()
     small = w.current_job
+    assert small is not None, "Run did not queue the small-face job"
     wait(lambda: w.controller.queue.get(small).status not in ("queued", "running"))
     wait(lambda: w.result_panel.caption.text().startswith(f"Job {small}:"), 30)
     wait(lambda: w.result_panel.zoom.isEnabled(), 30)
