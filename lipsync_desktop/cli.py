@@ -194,6 +194,18 @@ def _build_parser() -> argparse.ArgumentParser:
 
     sub.add_parser("presets", help="list export presets",
                    description="List the shipped export presets and your own.")
+
+    serve = sub.add_parser("serve", help="the local HTTP API (jobs as the cloud services take them)",
+                           description="Serve the local lip-sync API (OpenAPI at /docs) over "
+                                       "this user's batch queue. Every route but /v1/health "
+                                       "needs the bearer token (--show-token).")
+    serve.add_argument("--host", default="127.0.0.1",
+                       help="address to bind (default 127.0.0.1: this machine only)")
+    serve.add_argument("--port", type=int, default=8765, help="port (default 8765)")
+    serve.add_argument("--allow-remote", action="store_true",
+                       help="allow binding an address other machines can reach")
+    serve.add_argument("--show-token", action="store_true",
+                       help="print the API token (made at the first start) and exit")
     return p
 
 
@@ -369,6 +381,49 @@ def _start_up() -> None:
              + ", ".join(removed[:3]) + (" ..." if len(removed) > 3 else ""), sys.stderr)
 
 
+LOOPBACK = ("127.0.0.1", "::1", "localhost")
+
+
+def _cmd_serve(args: argparse.Namespace) -> int:
+    """``serve``: the API over this user's queue; it runs the jobs unless the window does."""
+    from lipsync_desktop.api.token import api_token, token_path
+
+    try:
+        token = api_token()
+    except OSError as exc:
+        raise LipsyncError(str(exc)) from exc
+    if args.show_token:
+        _say(token)
+        return 0
+    if args.host not in LOOPBACK:
+        if not args.allow_remote:
+            raise InputError(f"--host {args.host} can be reached from other machines; add "
+                             "--allow-remote if that is meant.", "remote_bind")
+        _say(f"warning: serving on {args.host}: other machines can reach this API (with the "
+             f"token in {token_path()}).", sys.stderr)
+    import uvicorn
+
+    from lipsync_desktop.api.app import create_app
+    from lipsync_desktop.queue.runner import QueueRunner
+    from lipsync_desktop.queue.store import JobQueue
+    from lipsync_desktop.settings import Settings
+
+    settings = Settings.load()
+    queue = JobQueue()
+    runner = QueueRunner(queue, settings.preferences)
+    runner.start()
+    who = "this server runs the queue's jobs" if runner.owns_queue else \
+        f"the jobs run in {runner.holder}; this server adds and reads them"
+    _say(f"Lipsync Desktop API on http://{args.host}:{args.port} (docs at /docs); {who}.",
+         sys.stderr)
+    try:
+        uvicorn.run(create_app(queue, settings, token, runner), host=args.host, port=args.port,
+                    log_level="warning")
+    finally:
+        runner.stop()
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     if not argv:
@@ -380,7 +435,8 @@ def main(argv: list[str] | None = None) -> int:
         _build_parser().print_help()
         return EXIT_BAD_INPUT
     _start_up()
-    handler = {"run": _cmd_run, "faces": _cmd_faces, "presets": _cmd_presets}[args.command]
+    handler = {"run": _cmd_run, "faces": _cmd_faces, "presets": _cmd_presets,
+               "serve": _cmd_serve}[args.command]
     try:
         return handler(args)
     except InputError as exc:

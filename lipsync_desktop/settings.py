@@ -46,6 +46,10 @@ class Preferences:
                             metadata=_one_of(choices.QUEUE_DONE_ACTIONS))
     queue_done_command: str = ""  # for queue_done "command"
     recent_files: list[str] = field(default_factory=list, metadata={"max_len": 100})
+    # the local HTTP API (``lipsync-desktop serve``): the folders whose files a request may
+    # name (empty: the user's home), and how many waiting jobs it accepts before a 429
+    api_folders: list[str] = field(default_factory=list, metadata={"max_len": 50})
+    api_max_waiting: int = field(default=100, metadata={"min": 1, "max": 100_000})
 
     def validate(self) -> None:
         """Bring out-of-range values back to something usable (the dialog's edits)."""

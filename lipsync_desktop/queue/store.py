@@ -57,8 +57,20 @@ CREATE TABLE IF NOT EXISTS file_digests (
 """
 # MIGRATIONS[k] brings a database of schema version k to k + 1; version 0 is an empty file
 # or one made before versions were kept (its tables are created if missing, nothing lost)
-MIGRATIONS: tuple[str, ...] = (SCHEMA,)
+MIGRATIONS: tuple[str, ...] = (SCHEMA, """
+CREATE TABLE IF NOT EXISTS idempotency (
+    key TEXT PRIMARY KEY, body TEXT NOT NULL, job_id INTEGER NOT NULL, created REAL NOT NULL
+);
+""")
 SCHEMA_VERSION = len(MIGRATIONS)
+
+
+class IdempotencyConflict(Exception):
+    """An idempotency key came back with another request than the first."""
+
+    def __init__(self, job_id: int) -> None:
+        super().__init__(f"the key was used for job {job_id} with another request")
+        self.job_id = job_id
 
 
 @dataclass
@@ -250,6 +262,36 @@ class JobQueue:
                 db.execute("ROLLBACK")
                 raise
         return ids
+
+    def add_once(self, key: str, body: str, spec: JobSpec) -> tuple[int, bool]:
+        """Add ``spec`` unless a job was added with this idempotency ``key`` before: then
+        that job's id and True (``body``, a digest of the request, must be the same:
+        IdempotencyConflict otherwise). One transaction, so two requests racing with one
+        key add one job."""
+        with self._db() as db:
+            db.execute("BEGIN IMMEDIATE")
+            try:
+                row = db.execute("SELECT body, job_id FROM idempotency WHERE key = ?",
+                                 (key,)).fetchone()
+                if row is not None:
+                    db.execute("ROLLBACK")
+                    if row["body"] != body:
+                        raise IdempotencyConflict(int(row["job_id"]))
+                    return int(row["job_id"]), True
+                pos = db.execute("SELECT COALESCE(MAX(position), 0) + 1 FROM jobs").fetchone()[0]
+                now = time.time()
+                cur = db.execute("INSERT INTO jobs (position, spec, status, created) "
+                                 "VALUES (?, ?, 'queued', ?)", (pos, json.dumps(spec.to_json()), now))
+                job_id = int(cur.lastrowid or 0)
+                db.execute("INSERT INTO idempotency (key, body, job_id, created) VALUES (?, ?, ?, ?)",
+                           (key, body, job_id, now))
+                db.execute("COMMIT")
+            except IdempotencyConflict:
+                raise
+            except BaseException:
+                db.execute("ROLLBACK")
+                raise
+        return job_id, False
 
     def release(self, job_ids: list[int]) -> None:
         """Jobs on hold join the queue (they run in their turn)."""

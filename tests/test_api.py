@@ -1,0 +1,153 @@
+"""Issue 19: the local API (FastAPI's test client over a real queue and runner)."""
+
+from __future__ import annotations
+
+import pytest
+
+pytest.importorskip("fastapi")
+from fastapi.testclient import TestClient  # noqa: E402
+
+from lipsync_desktop.api.app import create_app  # noqa: E402
+from lipsync_desktop.queue.runner import QueueRunner  # noqa: E402
+from lipsync_desktop.queue.store import JobQueue  # noqa: E402
+from lipsync_desktop.settings import Settings  # noqa: E402
+
+TOKEN = "test-token-0123456789"
+AUTH = {"Authorization": f"Bearer {TOKEN}"}
+
+
+@pytest.fixture
+def api(tmp_path, monkeypatch):
+    monkeypatch.setenv("HOME", str(tmp_path))  # the allowed folder by default
+    queue = JobQueue(tmp_path / "queue.sqlite3")
+    settings = Settings()
+    runner = QueueRunner(queue, settings.preferences, poll_s=0.2)
+    runner.start()
+    client = TestClient(create_app(queue, settings, TOKEN, runner))
+    yield client, queue, settings, runner
+    runner.stop()
+
+
+@pytest.fixture
+def media_in_home(tmp_path, face_video, speech):
+    import shutil
+
+    clip, voice = tmp_path / "clip.mp4", tmp_path / "voice.wav"
+    shutil.copy(face_video, clip)
+    shutil.copy(speech, voice)
+    return clip, voice
+
+
+def test_the_token_is_needed_and_checked(api):
+    client, *_ = api
+    assert client.get("/v1/health").json()["status"] == "ok"  # no token needed
+    r = client.get("/v1/jobs")
+    assert r.status_code == 401 and r.headers["content-type"].startswith("application/problem+json")
+    assert r.json()["code"] == "no_token" and r.headers["www-authenticate"] == "Bearer"
+    r = client.get("/v1/jobs", headers={"Authorization": "Bearer wrong"})
+    assert r.status_code == 403 and r.json()["code"] == "bad_token"
+
+
+def test_a_job_submitted_waits_runs_and_its_result_downloads(api, media_in_home):
+    client, queue, _, _ = api
+    clip, voice = media_in_home
+    r = client.post("/v1/jobs?wait=60", headers=AUTH,
+                    json={"video": str(clip), "audio": str(voice), "tier": "draft",
+                          "output": "api_result.mp4"})
+    assert r.status_code == 201, r.text
+    job = r.json()
+    assert job["status"] == "done", job
+    assert queue.get(job["id"]).status == "done"  # the window's queue: the same jobs
+    data = open(job["output"], "rb").read()
+    whole = client.get(f"/v1/jobs/{job['id']}/result", headers=AUTH)
+    assert whole.status_code == 200 and whole.content == data
+    part = client.get(f"/v1/jobs/{job['id']}/result", headers={**AUTH, "Range": "bytes=10-99"})
+    assert part.status_code == 206 and part.content == data[10:100]
+    log = client.get(f"/v1/jobs/{job['id']}/log", headers=AUTH)
+    assert log.status_code == 200 and "done in" in log.text
+    listed = client.get("/v1/jobs?status=done", headers=AUTH).json()
+    assert [j["id"] for j in listed["jobs"]] == [job["id"]] and listed["total"] == 1
+    # an ended job's record can be deleted
+    assert client.delete(f"/v1/jobs/{job['id']}", headers=AUTH).json()["deleted"]
+    assert client.get(f"/v1/jobs/{job['id']}", headers=AUTH).status_code == 404
+
+
+def test_bad_requests_are_problems_naming_the_field(api, media_in_home, tmp_path):
+    client, queue, _, _ = api
+    clip, voice = media_in_home
+    base = {"video": str(clip), "audio": str(voice)}
+    r = client.post("/v1/jobs", headers=AUTH, json={**base, "tier": "best"})
+    assert r.status_code == 422 and r.json()["field"] == "tier"
+    r = client.post("/v1/jobs", headers=AUTH, json={**base, "engine": "passthrough"})
+    assert r.status_code == 422 and r.json()["field"] == "engine"  # not a user engine
+    r = client.post("/v1/jobs", headers=AUTH, json={**base, "video": "/etc/passwd"})
+    assert r.status_code == 422 and r.json()["code"] == "path_not_allowed"
+    assert r.json()["field"] == "video"
+    r = client.post("/v1/jobs", headers=AUTH, json={**base, "output": "/etc/x.mp4"})
+    assert r.status_code == 422 and r.json()["field"] == "output"
+    r = client.post("/v1/jobs", headers=AUTH, json={**base, "start": 1.5, "end": 1.0})
+    assert r.status_code == 422 and r.json()["code"] == "bad_range"
+    r = client.post("/v1/jobs", headers=AUTH, json={**base, "limits": {}})
+    assert r.status_code == 422  # no field outside the schema (limits, debug plots)
+    assert queue.jobs() == []
+
+
+def test_an_idempotency_key_gives_the_first_job_and_refuses_another_body(api, media_in_home):
+    client, queue, _, runner = api
+    runner.stop()  # nothing runs: the jobs stay queued
+    clip, voice = media_in_home
+    body = {"video": str(clip), "audio": str(voice), "tier": "draft"}
+    key = {**AUTH, "Idempotency-Key": "k-1"}
+    first = client.post("/v1/jobs", headers=key, json=body).json()
+    again = client.post("/v1/jobs", headers=key, json=body).json()
+    assert first["id"] == again["id"] and len(queue.jobs()) == 1
+    r = client.post("/v1/jobs", headers=key, json={**body, "tier": "final"})
+    assert r.status_code == 409 and r.json()["code"] == "idempotency_conflict"
+    assert len(queue.jobs()) == 1
+
+
+def test_a_full_queue_answers_429_with_retry_after(api, media_in_home):
+    client, queue, settings, runner = api
+    runner.stop()
+    settings.preferences.api_max_waiting = 2
+    clip, voice = media_in_home
+    body = {"video": str(clip), "audio": str(voice)}
+    for _ in range(2):
+        assert client.post("/v1/jobs", headers=AUTH, json=body).status_code == 201
+    r = client.post("/v1/jobs", headers=AUTH, json=body)
+    assert r.status_code == 429 and r.headers["retry-after"] == "30"
+    # a queued job is cancelled by DELETE, and retried
+    job_id = queue.jobs()[0].id
+    assert client.delete(f"/v1/jobs/{job_id}", headers=AUTH).json()["status"] == "cancelled"
+    assert client.post(f"/v1/jobs/{job_id}/retry", headers=AUTH).json()["status"] == "queued"
+
+
+def test_a_second_server_on_the_same_queue_only_adds_and_reads(tmp_path):
+    queue = JobQueue(tmp_path / "queue.sqlite3")
+    first = QueueRunner(queue, Settings().preferences)
+    second = QueueRunner(queue, Settings().preferences)
+    try:
+        assert first.owns_queue and not second.owns_queue and second.holder
+        client = TestClient(create_app(queue, Settings(), TOKEN, second))
+        assert client.get("/v1/health").json()["runner"].startswith("another process")
+    finally:
+        second.stop()
+        first.stop()
+
+
+def test_serve_binds_only_this_machine_unless_asked(capsys):
+    from lipsync_desktop.cli import main
+
+    assert main(["serve", "--host", "0.0.0.0"]) == 2
+    assert "--allow-remote" in capsys.readouterr().err
+    assert main(["serve", "--show-token"]) == 0
+    token = capsys.readouterr().out.strip()
+    assert len(token) >= 32
+    assert main(["serve", "--show-token"]) == 0
+    assert capsys.readouterr().out.strip() == token  # made once, kept
+    import os
+    import stat
+
+    from lipsync_desktop.api.token import token_path
+
+    assert stat.S_IMODE(os.stat(token_path()).st_mode) & 0o077 == 0  # the owner's only
