@@ -206,6 +206,19 @@ def _build_parser() -> argparse.ArgumentParser:
                        help="allow binding an address other machines can reach")
     serve.add_argument("--show-token", action="store_true",
                        help="print the API token (made at the first start) and exit")
+
+    hook = sub.add_parser("webhook", help="this installation's webhook secret; verify a message",
+                          description="Webhook messages are signed by the Standard Webhooks "
+                                      "scheme with this installation's secret.")
+    hook_sub = hook.add_subparsers(dest="webhook_command", required=True)
+    hook_sub.add_parser("secret", help="print the signing secret (whsec_...)")
+    verify = hook_sub.add_parser("verify", help="check a received message (its body on stdin)",
+                                 description="Exit 0 if the body read from standard input was "
+                                             "signed with SECRET; 1 with the reason if not.")
+    verify.add_argument("--secret", required=True, help="the whsec_... secret")
+    verify.add_argument("--id", required=True, help="the webhook-id header")
+    verify.add_argument("--timestamp", required=True, help="the webhook-timestamp header")
+    verify.add_argument("--signature", required=True, help="the webhook-signature header")
     return p
 
 
@@ -381,6 +394,22 @@ def _start_up() -> None:
              + ", ".join(removed[:3]) + (" ..." if len(removed) > 3 else ""), sys.stderr)
 
 
+def _cmd_webhook(args: argparse.Namespace) -> int:
+    from lipsync_desktop.queue import signing
+
+    if args.webhook_command == "secret":
+        _say(signing.webhook_secret())
+        return 0
+    body = sys.stdin.buffer.read()
+    try:
+        signing.verify(args.secret, args.id, args.timestamp, args.signature, body)
+    except signing.BadSignature as exc:
+        _say(f"not verified: {exc}", sys.stderr)
+        return EXIT_FAILURE
+    _say("verified")
+    return 0
+
+
 LOOPBACK = ("127.0.0.1", "::1", "localhost")
 
 
@@ -436,7 +465,7 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_BAD_INPUT
     _start_up()
     handler = {"run": _cmd_run, "faces": _cmd_faces, "presets": _cmd_presets,
-               "serve": _cmd_serve}[args.command]
+               "serve": _cmd_serve, "webhook": _cmd_webhook}[args.command]
     try:
         return handler(args)
     except InputError as exc:

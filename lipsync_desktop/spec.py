@@ -81,6 +81,8 @@ class JobSpec:
     # the transcript's language, an espeak-ng code (en, de, fr, ru, cmn...)
     language: str = field(default="en", metadata={"max_len": 35})
     limits: Limits | None = None
+    # where to POST the signed end-of-job message (the API's per-job webhook)
+    callback_url: str | None = field(default=None, metadata={"max_len": 2000})
 
     def to_json(self) -> dict:
         d = asdict(self)
@@ -157,7 +159,8 @@ class JobSpec:
         """The choices that change the result (for the cache): not the paths, what to do
         with an existing output, or the limits."""
         d = self.to_json()
-        for k in ("video", "audio", "output", "if_exists", "limits", "debug_targets"):
+        for k in ("video", "audio", "output", "if_exists", "limits", "debug_targets",
+                  "callback_url"):
             d.pop(k)
         return d
 

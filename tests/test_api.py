@@ -151,3 +151,55 @@ def test_serve_binds_only_this_machine_unless_asked(capsys):
     from lipsync_desktop.api.token import token_path
 
     assert stat.S_IMODE(os.stat(token_path()).st_mode) & 0o077 == 0  # the owner's only
+
+
+def test_a_jobs_callback_gets_a_signed_message_and_its_tries_are_listed(api, media_in_home):
+    import http.server
+    import json
+    import threading
+    import time
+
+    from lipsync_desktop.queue import signing
+
+    client, *_ = api
+    got = []
+
+    class Receiver(http.server.BaseHTTPRequestHandler):
+        def do_POST(self):  # noqa: N802
+            body = self.rfile.read(int(self.headers["Content-Length"]))
+            signing.verify(signing.webhook_secret(), self.headers["webhook-id"],
+                           self.headers["webhook-timestamp"], self.headers["webhook-signature"],
+                           body)
+            got.append(json.loads(body))
+            self.send_response(204)
+            self.end_headers()
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Receiver)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        clip, voice = media_in_home
+        url = f"http://127.0.0.1:{server.server_address[1]}/hook"
+        bad = client.post("/v1/jobs", headers=AUTH, json={"video": str(clip), "audio": str(voice),
+                                                          "callback_url": "file:///etc/passwd"})
+        assert bad.status_code == 422 and bad.json()["field"] == "callback_url"
+        job = client.post("/v1/jobs?wait=60", headers=AUTH,
+                          json={"video": str(clip), "audio": str(voice), "tier": "draft",
+                                "callback_url": url}).json()
+        assert job["status"] == "done"
+        for _ in range(200):
+            if got:
+                break
+            time.sleep(0.05)
+        assert got and got[0]["type"] == "job.done" and got[0]["data"]["id"] == job["id"]
+        for _ in range(100):
+            listed = client.get(f"/v1/jobs/{job['id']}/deliveries", headers=AUTH).json()
+            if listed and listed[0]["state"] == "delivered":
+                break
+            time.sleep(0.05)
+        assert listed[0]["state"] == "delivered" and listed[0]["url"] == url
+        assert listed[0]["tries"][0]["status"] == "delivered"
+    finally:
+        server.shutdown()

@@ -388,20 +388,29 @@ def test_the_queue_does_not_wait_for_a_slow_webhook(tmp_path, face_video, short_
             self.send_response(204)
             self.end_headers()
 
+    from lipsync_desktop.queue.deliveries import DeliveryWorker
     from lipsync_desktop.settings import Preferences
 
     server, url = _serve(Slow)
     q = JobQueue(tmp_path / "q.sqlite3")
     q.add(JobSpec(str(face_video), str(short_speech), str(tmp_path / "o.mp4"), engine="passthrough",
                   tier="draft"))
+    worker = DeliveryWorker(q, poll_s=0.1)
+    worker.start()
     try:
         done = execute(q, q.claim_next(), prefs=Preferences(webhook_url=url))
         assert done.status == "done" and not release.is_set()  # back before the receiver answered
+        for _ in range(200):
+            if got:
+                break
+            time.sleep(0.05)
     finally:
         release.set()
+        worker.stop()
         hooks.wait_idle()
         server.shutdown()
-    assert got and got[0]["id"] == done.id and got[0]["output"] == str(tmp_path / "o.mp4")
+    assert got and got[0]["type"] == "job.done"
+    assert got[0]["data"]["id"] == done.id and got[0]["data"]["output"] == str(tmp_path / "o.mp4")
 
 
 # --- 9. a FIFO or device as a queued job's input -------------------------------------------

@@ -159,6 +159,12 @@ def create_app(queue: JobQueue, settings: Settings, token: str,
             return {"id": job_id, "deleted": True}
         return job_view(queue.get(job_id))
 
+    @app.get("/v1/jobs/{job_id}/deliveries", dependencies=auth)
+    def deliveries(job_id: int) -> list[dict[str, Any]]:
+        """The job's webhook messages: each try's time and outcome, and what is next."""
+        get_job(job_id)
+        return [{k: v for k, v in d.items() if k != "body"} for d in queue.deliveries_of(job_id)]
+
     @app.post("/v1/jobs/{job_id}/retry", dependencies=auth)
     def retry(job_id: int) -> dict[str, Any]:
         job = get_job(job_id)

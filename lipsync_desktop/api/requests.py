@@ -55,6 +55,9 @@ class JobRequest(BaseModel):
     end: float | None = Field(None, ge=0)
     transcript: str | None = Field(None, max_length=100_000)
     language: str = Field("en", max_length=35)
+    callback_url: str | None = Field(None, max_length=2000, description=(
+        "POSTed a signed message (Standard Webhooks) when the job is done, failed or "
+        "cancelled; retried with backoff"))
 
     @field_validator("tier")
     @classmethod
@@ -65,6 +68,13 @@ class JobRequest(BaseModel):
     @classmethod
     def _sync_mode_is_known(cls, value: str | None) -> str | None:
         return _sync(value)
+
+    @field_validator("callback_url")
+    @classmethod
+    def _callback_is_http(cls, value: str | None) -> str | None:
+        if value is not None and not value.lower().startswith(("http://", "https://")):
+            raise ValueError("must start with http:// or https://")
+        return value
 
     @field_validator("engine")
     @classmethod
@@ -115,7 +125,8 @@ def to_spec(req: JobRequest, folders: list[Path]) -> JobSpec:
                    tier=tier, engine=req.engine, preset=req.preset,
                    sync_mode=req.sync_mode or choices.default_sync_mode(trimmed),
                    start=req.start, end=req.end, if_exists="refuse",
-                   transcript=req.transcript, language=req.language)
+                   transcript=req.transcript, language=req.language,
+                   callback_url=req.callback_url)
     try:
         spec.validate()
     except InputError as exc:

@@ -6,6 +6,7 @@ from __future__ import annotations
 from PySide6.QtCore import QObject, Signal
 
 from lipsync_desktop.gui.workers import JobWorker, WorkerThreads
+from lipsync_desktop.queue.deliveries import DeliveryWorker
 from lipsync_desktop.queue.store import JobQueue
 from lipsync_desktop.settings import Preferences
 
@@ -33,6 +34,10 @@ class QueueController(QObject):
         self.queue_holder = "" if self.owns_queue else self._runner.holder().describe()
         # jobs a crash or forced quit cut off (never those a live process runs)
         self.recovered = queue.recover() if self.owns_queue else []
+        # the runner also delivers the webhooks its jobs leave (kept in the database)
+        self.deliveries = DeliveryWorker(queue)
+        if self.owns_queue:
+            self.deliveries.start()
 
     def start_call(self, worker: QObject) -> None:
         """Run a CallWorker (an import, say) on this runner's threads: joined at shutdown."""
@@ -94,6 +99,7 @@ class QueueController(QObject):
             self.queue.finish(job_id, "interrupted",
                               "The app was closed while this job ran; resume it to start again.")
         self._running.clear()
+        self.deliveries.stop()
         self._runner.release()
         self.owns_queue = False
 
@@ -105,6 +111,7 @@ class QueueController(QObject):
         self._running.pop(job_id, None)
         self.live.pop(job_id, None)
         self.job_finished.emit(job_id, state, message)
+        self.deliveries.wake()
         self.changed.emit()
         self.pump()
         if self._ran_any and not self._running and not self.paused and self.queue.count("queued") == 0:

@@ -12,7 +12,7 @@ from lipsync_desktop.errors import JobCancelled, LipsyncError
 from lipsync_desktop.media.validate import check_file
 from lipsync_desktop.outputs import output_path
 from lipsync_desktop.progress import CancelToken, ProgressCallback, ProgressEvent
-from lipsync_desktop.queue import hooks
+from lipsync_desktop.queue import deliveries, hooks
 from lipsync_desktop.queue.cache import copy_result, file_identity, find_reusable, job_key
 from lipsync_desktop.queue.store import JobQueue, QueuedJob
 from lipsync_desktop.settings import Preferences
@@ -83,6 +83,10 @@ def execute(queue: JobQueue, job: QueuedJob, on_progress: ProgressCallback | Non
         log.exception("job %s", job.id)
         queue.finish(job.id, "failed", f"The job failed unexpectedly: {exc}", None, None)
     done = queue.get(job.id)
-    # the hooks run on their own thread: a slow receiver never holds the next job back
-    hooks.after_job_later(result_payload(done), prefs.on_finish_command, prefs.webhook_url)
+    payload = result_payload(done)
+    # the command runs on the hooks' own thread: it never holds the next job back; the
+    # webhooks (the user's, and the job's own callback) are kept for the delivery worker
+    hooks.after_job_later(payload, prefs.on_finish_command)
+    deliveries.enqueue(queue, done.id, done.status, payload,
+                       [prefs.webhook_url, spec.callback_url or ""])
     return done

@@ -97,9 +97,12 @@ def _is_loopback(host: str) -> bool:
         return False
 
 
-def post_webhook(url: str, payload: dict, timeout: float = WEBHOOK_DEADLINE_S) -> str | None:
-    """POST the result JSON to ``url`` within ``timeout`` seconds in all (connecting,
-    sending and the whole answer). Returns an error message, or None on a 2xx reply."""
+def post_webhook(url: str, payload: dict | None, timeout: float = WEBHOOK_DEADLINE_S,
+                 body: bytes | None = None, extra_headers: dict[str, str] | None = None,
+                 ) -> str | None:
+    """POST the result JSON (or ``body`` as it is) to ``url`` within ``timeout`` seconds in
+    all (connecting, sending and the whole answer), with ``extra_headers`` (the signature's).
+    Returns an error message, or None on a 2xx reply."""
     parts = urllib.parse.urlsplit(url)
     if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
         return f"the webhook address must start with http:// or https://, not {url!r}"
@@ -107,9 +110,10 @@ def post_webhook(url: str, payload: dict, timeout: float = WEBHOOK_DEADLINE_S) -
     host, port = parts.hostname, parts.port or (443 if https else 80)
     target = urllib.parse.urlunsplit(("", "", parts.path or "/", parts.query, ""))
     proxy = None if _is_loopback(host) else _proxy_for(parts.scheme.lower(), host)
-    body = json.dumps(payload).encode()
+    if body is None:
+        body = json.dumps(payload).encode()
     headers = {"Content-Type": "application/json", "User-Agent": "lipsync-desktop",
-               "Host": parts.netloc.rsplit("@", 1)[-1]}
+               "Host": parts.netloc.rsplit("@", 1)[-1], **(extra_headers or {})}
     cls = http.client.HTTPSConnection if https else http.client.HTTPConnection
     if proxy is not None and not https:
         conn = http.client.HTTPConnection(proxy[0], proxy[1], timeout=timeout)

@@ -94,6 +94,7 @@ def as_imported(spec: JobSpec) -> JobSpec:
     spec.if_exists = "refuse"
     spec.limits = None
     spec.debug_targets = None
+    spec.callback_url = None  # a file from elsewhere must not send the results anywhere
     return spec
 
 

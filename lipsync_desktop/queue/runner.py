@@ -7,6 +7,7 @@ from __future__ import annotations
 import threading
 
 from lipsync_desktop.progress import CancelToken
+from lipsync_desktop.queue.deliveries import DeliveryWorker
 from lipsync_desktop.queue.execute import execute
 from lipsync_desktop.queue.store import JobQueue
 from lipsync_desktop.settings import Preferences
@@ -28,15 +29,18 @@ class QueueRunner:
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._loop = threading.Thread(target=self._run, name="queue-runner", daemon=True)
+        self.deliveries = DeliveryWorker(queue)
 
     def start(self) -> None:
         """Start running jobs (nothing when another process runs this queue)."""
         if self.owns_queue:
             self._loop.start()
+            self.deliveries.start()
 
     def wake(self) -> None:
         """A job was added or ended: look for work now, not at the next poll."""
         self._wake.set()
+        self.deliveries.wake()
 
     @property
     def running_ids(self) -> list[int]:
@@ -99,6 +103,7 @@ class QueueRunner:
                               "The server stopped while this job ran; resume it to start again.")
         if self._loop.is_alive():
             self._loop.join(timeout_s)
+        self.deliveries.stop()
         if self.owns_queue:
             self._lock.release()
             self.owns_queue = False

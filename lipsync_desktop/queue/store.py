@@ -61,6 +61,14 @@ MIGRATIONS: tuple[str, ...] = (SCHEMA, """
 CREATE TABLE IF NOT EXISTS idempotency (
     key TEXT PRIMARY KEY, body TEXT NOT NULL, job_id INTEGER NOT NULL, created REAL NOT NULL
 );
+""", """
+CREATE TABLE IF NOT EXISTS deliveries (
+    id INTEGER PRIMARY KEY AUTOINCREMENT, job_id INTEGER NOT NULL, url TEXT NOT NULL,
+    event TEXT NOT NULL, body TEXT NOT NULL, msg_id TEXT NOT NULL,
+    state TEXT NOT NULL DEFAULT 'pending', attempts INTEGER NOT NULL DEFAULT 0,
+    next_at REAL, tries TEXT NOT NULL DEFAULT '[]', created REAL NOT NULL
+);
+CREATE INDEX IF NOT EXISTS deliveries_due ON deliveries (state, next_at);
 """)
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -292,6 +300,53 @@ class JobQueue:
                 db.execute("ROLLBACK")
                 raise
         return job_id, False
+
+    # --- webhook deliveries (kept here, so a restart goes on delivering) ---------------
+
+    def add_delivery(self, job_id: int, url: str, event: str, body: str, msg_id: str) -> int:
+        """A webhook message to deliver (due now)."""
+        now = time.time()
+        with self._db() as db:
+            cur = db.execute("INSERT INTO deliveries (job_id, url, event, body, msg_id, next_at, "
+                             "created) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                             (job_id, url, event, body, msg_id, now, now))
+            return int(cur.lastrowid or 0)
+
+    def due_deliveries(self, now: float, limit: int = 20) -> list[dict]:
+        with self._db() as db:
+            rows = db.execute("SELECT * FROM deliveries WHERE state = 'pending' AND next_at <= ? "
+                              "ORDER BY next_at LIMIT ?", (now, limit)).fetchall()
+        return [self._delivery(r) for r in rows]
+
+    def deliveries_of(self, job_id: int) -> list[dict]:
+        with self._db() as db:
+            rows = db.execute("SELECT * FROM deliveries WHERE job_id = ? ORDER BY id",
+                              (job_id,)).fetchall()
+        return [self._delivery(r) for r in rows]
+
+    def record_try(self, delivery_id: int, status: str, delivered: bool,
+                   next_at: float | None) -> None:
+        """One try's outcome; ``next_at`` None with no success: given up."""
+        state = "delivered" if delivered else ("pending" if next_at is not None else "failed")
+        with self._db() as db:
+            db.execute("BEGIN IMMEDIATE")
+            row = db.execute("SELECT tries FROM deliveries WHERE id = ?", (delivery_id,)).fetchone()
+            tries = json.loads(row["tries"]) if row else []
+            tries.append({"at": time.time(), "status": status})
+            db.execute("UPDATE deliveries SET state = ?, attempts = attempts + 1, next_at = ?, "
+                       "tries = ? WHERE id = ?", (state, next_at, json.dumps(tries), delivery_id))
+            db.execute("COMMIT")
+
+    @staticmethod
+    def _delivery(r: sqlite3.Row) -> dict:
+        try:
+            tries = json.loads(r["tries"])
+        except ValueError:
+            tries = []
+        return {"id": r["id"], "job_id": r["job_id"], "url": r["url"], "event": r["event"],
+                "body": r["body"], "msg_id": r["msg_id"], "state": r["state"],
+                "attempts": r["attempts"], "next_at": r["next_at"], "tries": tries,
+                "created": r["created"]}
 
     def release(self, job_ids: list[int]) -> None:
         """Jobs on hold join the queue (they run in their turn)."""
