@@ -203,3 +203,49 @@ def test_a_jobs_callback_gets_a_signed_message_and_its_tries_are_listed(api, med
         assert listed[0]["tries"][0]["status"] == "delivered"
     finally:
         server.shutdown()
+
+
+def test_events_stream_state_changes_and_progress_until_the_job_ends(api, media_in_home):
+    import json
+
+    client, *_ = api
+    clip, voice = media_in_home
+    job = client.post("/v1/jobs", headers=AUTH, json={"video": str(clip), "audio": str(voice),
+                                                      "tier": "draft"}).json()
+    seen = []
+    with client.stream("GET", f"/v1/jobs/{job['id']}/events", headers=AUTH) as r:
+        assert r.headers["content-type"].startswith("text/event-stream")
+        event = None
+        for line in r.iter_lines():
+            if line.startswith("event: "):
+                event = line[7:]
+            elif line.startswith("data: "):
+                seen.append((event, json.loads(line[6:])))
+    states = [d["status"] for e, d in seen if e == "state"]
+    assert states[-1] == "done" and states.count("done") == 1
+    assert "running" in states or "queued" in states
+    fractions = [d["progress"] for e, d in seen if e == "progress"]
+    assert fractions == sorted(fractions)
+
+
+def test_an_analysis_lists_the_faces_with_pictures_and_the_job_reuses_it(api, media_in_home):
+    client, queue, *_ = api
+    clip, voice = media_in_home
+    r = client.post("/v1/analyses", headers=AUTH, json={"video": str(clip), "tier": "draft"})
+    assert r.status_code == 201, r.text
+    a = r.json()
+    assert a["auto"] == 0 and len(a["faces"]) == 1
+    face = a["faces"][0]
+    assert face["on_screen"] > 0.9 and len(face["box"]) == 4
+    pic = client.get(face["picture"], headers=AUTH)
+    assert pic.status_code == 200 and pic.content[:8] == b"\x89PNG\r\n\x1a\n"
+    assert client.get(f"/v1/analyses/{a['id']}", headers=AUTH).json() == a
+    assert client.get("/v1/analyses/../../etc/faces/0.png", headers=AUTH).status_code == 404
+    assert client.get(f"/v1/analyses/{'0' * 32}", headers=AUTH).status_code == 404
+    r = client.post("/v1/analyses", headers=AUTH, json={"video": "/etc/hostname"})
+    assert r.status_code == 422 and r.json()["field"] == "video"
+    job = client.post("/v1/jobs?wait=60", headers=AUTH,
+                      json={"video": str(clip), "audio": str(voice), "tier": "draft",
+                            "face": str(face["id"])}).json()
+    assert job["status"] == "done"
+    assert queue.get(job["id"]).result["analysis_reused"] is True

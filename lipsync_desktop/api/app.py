@@ -6,15 +6,17 @@ submitted here shows in the window's queue and the other way round."""
 from __future__ import annotations
 
 import asyncio
+import json
 import time
 from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import Depends, FastAPI, Header, Query
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import FileResponse, PlainTextResponse
+from fastapi.responses import FileResponse, PlainTextResponse, StreamingResponse
 
 from lipsync_desktop import __version__, choices
+from lipsync_desktop.api import analyses
 from lipsync_desktop.api import token as tokens
 from lipsync_desktop.api.problems import Problem, problem_handler, validation_handler
 from lipsync_desktop.api.requests import JobRequest, allowed_folders, to_spec
@@ -25,6 +27,7 @@ from lipsync_desktop.queue.store import IdempotencyConflict, JobQueue, QueuedJob
 from lipsync_desktop.settings import Settings
 
 MAX_WAIT_S = 60
+EVENT_POLL_S = 0.25  # how often the event stream looks at the job
 MAX_LOG_BYTES = 8 * 1024**2
 
 
@@ -111,6 +114,28 @@ def create_app(queue: JobQueue, settings: Settings, token: str,
             await asyncio.sleep(0.2)
         return job_view(queue.get(job_id))
 
+    @app.post("/v1/analyses", dependencies=auth, status_code=201)
+    def new_analysis(req: analyses.AnalysisRequest) -> dict[str, Any]:
+        """The clip's faces, to pick one (``face`` of a job: the id); the job reuses it."""
+        video = _allowed_file(req.video, "video")
+        return analyses.analyse(video, req.tier)
+
+    @app.get("/v1/analyses/{analysis_id}", dependencies=auth)
+    def one_analysis(analysis_id: str) -> dict[str, Any]:
+        return analyses.load(analysis_id)
+
+    @app.get("/v1/analyses/{analysis_id}/faces/{face}.png", dependencies=auth)
+    def face_picture(analysis_id: str, face: int) -> FileResponse:
+        return FileResponse(analyses.picture(analysis_id, face), media_type="image/png")
+
+    def _allowed_file(path: str, field: str) -> Path:
+        from lipsync_desktop.api.requests import inside
+
+        resolved = inside(Path(path), allowed_folders(prefs.api_folders), field)
+        if not resolved.is_file():
+            raise Problem(422, "missing", f"{field}: there is no file {resolved}", field)
+        return resolved
+
     @app.get("/v1/jobs", dependencies=auth)
     def list_jobs(status: Annotated[str | None, Query(max_length=20)] = None,
                   page: Annotated[int, Query(ge=1)] = 1,
@@ -158,6 +183,36 @@ def create_app(queue: JobQueue, settings: Settings, token: str,
             queue.remove([job_id])
             return {"id": job_id, "deleted": True}
         return job_view(queue.get(job_id))
+
+    @app.get("/v1/jobs/{job_id}/events", dependencies=auth)
+    async def events(job_id: int) -> StreamingResponse:
+        """Server-sent events: ``state`` when the job's state changes, ``progress`` as it
+        moves (stage, fraction, time left); the stream ends with the job."""
+        get_job(job_id)
+
+        async def stream():
+            last_state, last_progress = None, None
+            while True:
+                try:
+                    view = job_view(queue.get(job_id))
+                except KeyError:  # deleted meanwhile
+                    yield "event: state\ndata: " + json.dumps({"id": job_id, "status": "deleted"}) + "\n\n"
+                    return
+                if view["status"] != last_state:
+                    last_state = view["status"]
+                    yield "event: state\ndata: " + json.dumps(view) + "\n\n"
+                progress = (view["stage"], view["progress"])
+                if view["status"] == "running" and progress != last_progress:
+                    last_progress = progress
+                    yield "event: progress\ndata: " + json.dumps(
+                        {"id": job_id, "stage": view["stage"], "progress": view["progress"],
+                         "eta_s": view["eta_s"]}) + "\n\n"
+                if view["status"] not in ("queued", "running", "held"):
+                    return
+                await asyncio.sleep(EVENT_POLL_S)
+
+        return StreamingResponse(stream(), media_type="text/event-stream",
+                                 headers={"Cache-Control": "no-cache"})
 
     @app.get("/v1/jobs/{job_id}/deliveries", dependencies=auth)
     def deliveries(job_id: int) -> list[dict[str, Any]]:

@@ -93,7 +93,7 @@ def allowed_folders(configured: list[str]) -> list[Path]:
     return [f.resolve() for f in folders + [results_dir()]]
 
 
-def _inside(path: Path, folders: list[Path], field: str) -> Path:
+def inside(path: Path, folders: list[Path], field: str) -> Path:
     resolved = path.expanduser().resolve()
     if not any(resolved == f or resolved.is_relative_to(f) for f in folders):
         raise Problem(422, "path_not_allowed", f"{field}: {path} is outside the folders this "
@@ -104,8 +104,8 @@ def _inside(path: Path, folders: list[Path], field: str) -> Path:
 
 def to_spec(req: JobRequest, folders: list[Path]) -> JobSpec:
     """The job a request asks for (Problem 422 naming the field when it cannot run)."""
-    video = _inside(Path(req.video), folders, "video")
-    audio = _inside(Path(req.audio), folders, "audio")
+    video = inside(Path(req.video), folders, "video")
+    audio = inside(Path(req.audio), folders, "audio")
     for path, field in ((video, "video"), (audio, "audio")):
         if not path.is_file():
             raise Problem(422, "missing", f"{field}: there is no file {path}", field)
@@ -119,7 +119,7 @@ def to_spec(req: JobRequest, folders: list[Path]) -> JobSpec:
     elif "/" not in req.output and "\\" not in req.output:
         output = results_dir() / req.output  # a bare name: the results folder
     else:
-        output = _inside(Path(req.output), folders, "output")
+        output = inside(Path(req.output), folders, "output")
     trimmed = req.start is not None or req.end is not None
     spec = JobSpec(video=str(video), audio=str(audio), output=str(output), face=req.face,
                    tier=tier, engine=req.engine, preset=req.preset,
