@@ -228,3 +228,18 @@ def test_the_re_dubbed_stretch_shows_on_the_timeline_in_both_themes(qtbot):
         y = image.height() // 2
         inside, outside = QColor(image.pixel(240, y)), QColor(image.pixel(100, y))
         assert inside.green() - inside.red() > outside.green() - outside.red() + 20, theme
+
+
+def test_a_job_another_process_adds_shows_in_the_window_and_runs(qtbot, window, clip, speech,
+                                                                  tmp_path):
+    """Issue 19: one queue for the window and the local API; the window runs what the
+    server (which does not hold the runner lock) adds."""
+    from lipsync_desktop.queue.store import JobQueue
+
+    other = JobQueue(window.controller.queue.path)  # another process's handle on the file
+    job_id = other.add(JobSpec(str(clip), str(speech), str(tmp_path / "from_api.mp4"),
+                               tier="draft"))
+    table = window.queue_panel.table
+    qtbot.waitUntil(lambda: table.rowCount() == 1, timeout=10000)
+    job = _wait_state(qtbot, window, job_id, ("done", "failed"))
+    assert job.status == "done", job.message

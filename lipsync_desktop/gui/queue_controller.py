@@ -3,12 +3,14 @@ cancel. The queue itself (order, states) lives in SQLite (``queue.store``)."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import QObject, Signal
+from PySide6.QtCore import QObject, QTimer, Signal
 
 from lipsync_desktop.gui.workers import JobWorker, WorkerThreads
 from lipsync_desktop.queue.deliveries import DeliveryWorker
 from lipsync_desktop.queue.store import JobQueue
 from lipsync_desktop.settings import Preferences
+
+WATCH_MS = 2000  # how often the queue database is checked for other processes' changes
 
 
 class QueueController(QObject):
@@ -38,6 +40,23 @@ class QueueController(QObject):
         self.deliveries = DeliveryWorker(queue)
         if self.owns_queue:
             self.deliveries.start()
+        # jobs another process adds or changes (the local API, a viewer window) show here,
+        # and the ones this runner should run start
+        self._seen = queue.signature()
+        self._watch = QTimer(self)
+        self._watch.setInterval(WATCH_MS)
+        self._watch.timeout.connect(self._look)
+        self._watch.start()
+
+    def _look(self) -> None:
+        try:
+            now = self.queue.signature()
+        except Exception:  # noqa: BLE001 - a busy or vanished database: look next time
+            return
+        if now != self._seen:
+            self._seen = now
+            self.changed.emit()
+            self.pump()
 
     def start_call(self, worker: QObject) -> None:
         """Run a CallWorker (an import, say) on this runner's threads: joined at shutdown."""
@@ -93,6 +112,7 @@ class QueueController(QObject):
         """On quit: stop running jobs and wait for their threads; they are recorded as
         interrupted, so they can be resumed next time."""
         self.paused = True  # nothing new starts from here on
+        self._watch.stop()
         ids = list(self._running)
         self._threads.stop(timeout_ms)
         for job_id in ids:

@@ -232,6 +232,14 @@ class JobQueue:
             raise KeyError(job_id)
         return self._row(r)
 
+    def signature(self) -> tuple:
+        """Changes whenever a job is added, removed, started or ends, whoever did it (a
+        cheap look for another process's changes: the server's and the window's)."""
+        with self._db() as db:
+            row = db.execute("SELECT COUNT(*), COALESCE(MAX(id), 0), TOTAL(started), "
+                             "TOTAL(finished), TOTAL(position) FROM jobs").fetchone()
+        return tuple(row)
+
     def count(self, status: str) -> int:
         with self._db() as db:
             return db.execute("SELECT COUNT(*) FROM jobs WHERE status = ?", (status,)).fetchone()[0]
