@@ -249,3 +249,26 @@ def test_an_analysis_lists_the_faces_with_pictures_and_the_job_reuses_it(api, me
                             "face": str(face["id"])}).json()
     assert job["status"] == "done"
     assert queue.get(job["id"]).result["analysis_reused"] is True
+
+
+def test_uploads_are_kept_with_generated_names_and_limited(api, media_in_home, monkeypatch):
+    client, queue, settings, _ = api
+    clip, voice = media_in_home
+    paths = {}
+    for name, f in (("video", clip), ("audio", voice)):
+        r = client.post("/v1/uploads", headers=AUTH,
+                        files={"file": ("../../evil name.mp4" if name == "video" else "v.wav",
+                                        f.read_bytes())})
+        assert r.status_code == 201, r.text
+        stored = r.json()["path"]
+        assert "evil" not in stored and ".." not in stored and r.json()["bytes"] == f.stat().st_size
+        paths[name] = stored
+    job = client.post("/v1/jobs?wait=60", headers=AUTH,
+                      json={**paths, "tier": "draft"}).json()  # uploads are allowed paths
+    assert job["status"] == "done", job
+    settings.limits.max_file_bytes = 1000
+    r = client.post("/v1/uploads", headers=AUTH, files={"file": ("big.mp4", b"x" * 5000)})
+    assert r.status_code == 413 and r.json()["code"] == "too_large"
+    from lipsync_desktop.api.requests import uploads_dir
+
+    assert len(list(uploads_dir().iterdir())) == 2  # nothing of the refused one is kept

@@ -7,11 +7,15 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
+import re
+import shutil
 import time
+import uuid
 from pathlib import Path
 from typing import Annotated, Any
 
-from fastapi import Depends, FastAPI, Header, Query
+from fastapi import Depends, FastAPI, Header, Query, Request, UploadFile
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, PlainTextResponse, StreamingResponse
 
@@ -19,7 +23,7 @@ from lipsync_desktop import __version__, choices
 from lipsync_desktop.api import analyses
 from lipsync_desktop.api import token as tokens
 from lipsync_desktop.api.problems import Problem, problem_handler, validation_handler
-from lipsync_desktop.api.requests import JobRequest, allowed_folders, to_spec
+from lipsync_desktop.api.requests import JobRequest, allowed_folders, to_spec, uploads_dir
 from lipsync_desktop.log_text import read_log
 from lipsync_desktop.presets import all_presets
 from lipsync_desktop.queue.runner import QueueRunner
@@ -113,6 +117,37 @@ def create_app(queue: JobQueue, settings: Settings, token: str,
         while time.monotonic() < deadline and queue.get(job_id).status in ("queued", "running"):
             await asyncio.sleep(0.2)
         return job_view(queue.get(job_id))
+
+    @app.post("/v1/uploads", dependencies=auth, status_code=201)
+    async def upload(file: UploadFile, request: Request) -> dict[str, Any]:
+        """A clip or an audio track sent to this machine (multipart, one ``file``): kept
+        under the data folder with a generated name; submit a job with the path answered."""
+        limit = settings.limits.max_file_bytes
+        declared = int(request.headers.get("content-length") or 0)
+        if declared > limit + 64 * 1024:
+            raise Problem(413, "too_large", f"The upload is {declared} bytes; the limit is {limit} "
+                          "(Preferences > limits).")
+        suffix = Path(file.filename or "").suffix.lower()
+        if not re.fullmatch(r"\.[a-z0-9]{1,8}", suffix):
+            suffix = ""
+        where = uploads_dir() / uuid.uuid4().hex
+        where.mkdir(parents=True)
+        target = where / f"upload{suffix}"
+        size = 0
+        try:
+            fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0),
+                         0o600)
+            with os.fdopen(fd, "wb") as out:
+                while chunk := await file.read(1 << 20):
+                    size += len(chunk)
+                    if size > limit:
+                        raise Problem(413, "too_large", f"The upload is over the limit of {limit} "
+                                      "bytes (Preferences > limits).")
+                    out.write(chunk)
+        except BaseException:
+            shutil.rmtree(where, ignore_errors=True)
+            raise
+        return {"path": str(target), "bytes": size, "name": file.filename}
 
     @app.post("/v1/analyses", dependencies=auth, status_code=201)
     def new_analysis(req: analyses.AnalysisRequest) -> dict[str, Any]:

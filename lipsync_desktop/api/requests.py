@@ -15,7 +15,7 @@ from lipsync_desktop import choices
 from lipsync_desktop.api.problems import Problem
 from lipsync_desktop.errors import InputError
 from lipsync_desktop.outputs import default_output
-from lipsync_desktop.paths import results_dir
+from lipsync_desktop.paths import data_dir, results_dir
 from lipsync_desktop.presets import DEFAULT_PRESET_FOR_TIER, get_preset
 from lipsync_desktop.spec import JobSpec
 
@@ -86,11 +86,16 @@ class JobRequest(BaseModel):
         return hashlib.sha256(json.dumps(self.model_dump(), sort_keys=True).encode()).hexdigest()
 
 
+def uploads_dir() -> Path:
+    """Where ``POST /v1/uploads`` keeps what it receives (generated names)."""
+    return data_dir() / "api" / "uploads"
+
+
 def allowed_folders(configured: list[str]) -> list[Path]:
     """The folders a request may name files in: the configured ones, else the home folder,
-    and the results folder always (resolved: links cannot lead out)."""
+    and the results and upload folders always (resolved: links cannot lead out)."""
     folders = [Path(p).expanduser() for p in configured] or [Path.home()]
-    return [f.resolve() for f in folders + [results_dir()]]
+    return [f.resolve() for f in folders + [results_dir(), uploads_dir()]]
 
 
 def inside(path: Path, folders: list[Path], field: str) -> Path:
