@@ -272,3 +272,47 @@ def test_uploads_are_kept_with_generated_names_and_limited(api, media_in_home, m
     from lipsync_desktop.api.requests import uploads_dir
 
     assert len(list(uploads_dir().iterdir())) == 2  # nothing of the refused one is kept
+
+
+def test_the_python_client_submits_once_through_lost_answers_waits_and_resumes(api, media_in_home,
+                                                                             tmp_path):
+    import httpx
+
+    from lipsync_desktop.client import ApiError, LipsyncClient
+
+    client, queue, *_ = api
+    inner = client._transport
+    lost = {"submits": 0}
+
+    class LosesTheFirstAnswer(httpx.BaseTransport):
+        """The request reaches the server; its answer never comes back (once)."""
+
+        def handle_request(self, request):
+            response = inner.handle_request(request)
+            if request.method == "POST" and request.url.path == "/v1/jobs" and not lost["submits"]:
+                lost["submits"] += 1
+                response.read()
+                raise httpx.ReadError("connection reset", request=request)
+            return response
+
+    http = httpx.Client(transport=LosesTheFirstAnswer(), base_url="http://testserver")
+    api_client = LipsyncClient(token=TOKEN, http=http, backoff_s=0.01)
+    clip, voice = media_in_home
+    job = api_client.submit(clip, voice, upload=True, tier="draft")
+    assert lost["submits"] == 1 and len(queue.jobs()) == 1  # retried with the same key: one job
+    done = api_client.wait(job["id"], timeout=120)
+    assert done["status"] == "done"
+    data = open(done["output"], "rb").read()
+    dest = tmp_path / "down.mp4"
+    (tmp_path / "down.mp4.part").write_bytes(data[:1000])  # an earlier try stopped here
+    api_client.download(job["id"], dest)
+    assert dest.read_bytes() == data and not (tmp_path / "down.mp4.part").exists()
+    assert api_client.list(status="done")["total"] == 1
+    faces = api_client.analyse(clip, tier="draft")
+    assert faces["faces"][0]["id"] == 0
+    try:
+        api_client.submit(clip, voice, tier="best")
+    except ApiError as exc:
+        assert exc.status == 422 and exc.field == "tier"
+    else:
+        raise AssertionError("a bad tier was accepted")
