@@ -207,6 +207,23 @@ def _build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--show-token", action="store_true",
                        help="print the API token (made at the first start) and exit")
 
+    batch = sub.add_parser("batch", help="run one job per row of a CSV or JSON file",
+                           description="Run a batch file: one job per row (video, audio and "
+                                       "optional output, face, tier, preset, sync_mode, start, "
+                                       "end, transcript, language). Every row is checked "
+                                       "first; running the file again reuses the results that "
+                                       "are already there. Exit 0 when every row is done, 1 "
+                                       "when some failed, 2 when the file is bad.")
+    batch.add_argument("file", type=Path, metavar="FILE", help="jobs.csv or jobs.json")
+    batch.add_argument("--defaults", nargs="*", default=[], metavar="KEY=VALUE",
+                       help="values for the rows that leave a column empty (tier=draft ...)")
+    batch.add_argument("--skip-bad", action="store_true",
+                       help="run the good rows even when some are bad (they are reported)")
+    batch.add_argument("--jobs", type=int, default=1, metavar="N",
+                       help="jobs at a time on this machine (default 1)")
+    batch.add_argument("--report", type=Path, metavar="FILE", help="write a JSON report here")
+    batch.add_argument("-q", "--quiet", action="store_true", help="no progress line")
+
     hook = sub.add_parser("webhook", help="this installation's webhook secret; verify a message",
                           description="Webhook messages are signed by the Standard Webhooks "
                                       "scheme with this installation's secret.")
@@ -394,6 +411,54 @@ def _start_up() -> None:
              + ", ".join(removed[:3]) + (" ..." if len(removed) > 3 else ""), sys.stderr)
 
 
+def _cmd_batch(args: argparse.Namespace) -> int:
+    """``batch``: check every row, run the good ones, print a summary, write the report."""
+    from lipsync_desktop.batch import read_batch, run_batch
+
+    defaults = {}
+    for item in args.defaults:
+        key, sep, value = item.partition("=")
+        if not sep:
+            raise InputError(f"--defaults takes KEY=VALUE, not {item!r}.", "bad_defaults")
+        defaults[key.strip()] = value
+    rows = read_batch(args.file, defaults)
+    bad = [r for r in rows if r.spec is None]
+    for r in bad:
+        _say(f"row {r.number}: {r.problem}", sys.stderr)
+    if bad and not args.skip_bad:
+        _say(f"{len(bad)} of {len(rows)} row(s) cannot run; nothing was run (--skip-bad runs "
+             "the others).", sys.stderr)
+        return EXIT_BAD_INPUT
+    if not rows or len(bad) == len(rows):
+        _say("No row can run.", sys.stderr)
+        return EXIT_BAD_INPUT
+
+    def progress(counts: dict[str, int], total: int) -> None:
+        if not args.quiet:
+            ended = total - counts.get("queued", 0) - counts.get("running", 0)
+            sys.stderr.write(f"\rbatch: {ended} of {total} ended ({counts.get('done', 0)} done, "
+                             f"{counts.get('failed', 0)} failed)   ")
+            sys.stderr.flush()
+
+    result = run_batch(args.file, rows, max(1, args.jobs), progress)
+    if not args.quiet:
+        sys.stderr.write("\n")
+    _say(f"{'row':>4}  {'status':<10} output / message")
+    for line in result.rows:
+        what = line["output"] if line["status"] == "done" else line["message"]
+        state = line["status"] + (" (reused)" if line["reused"] else "")
+        _say(f"{line['row']:>4}  {state:<10} {what}")
+    counts = result.counts
+    _say("; ".join(f"{v} {k}" for k, v in sorted(counts.items())))
+    if args.report:
+        from lipsync_desktop.safe_files import write_atomic
+
+        write_atomic(args.report, json.dumps({"file": str(args.file), "rows": result.rows,
+                                              "counts": counts}, indent=2))
+    runnable = sum(1 for row in rows if row.spec is not None)
+    return 0 if counts.get("done", 0) == runnable else EXIT_FAILURE
+
+
 def _cmd_webhook(args: argparse.Namespace) -> int:
     from lipsync_desktop.queue import signing
 
@@ -465,7 +530,7 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_BAD_INPUT
     _start_up()
     handler = {"run": _cmd_run, "faces": _cmd_faces, "presets": _cmd_presets,
-               "serve": _cmd_serve, "webhook": _cmd_webhook}[args.command]
+               "serve": _cmd_serve, "webhook": _cmd_webhook, "batch": _cmd_batch}[args.command]
     try:
         return handler(args)
     except InputError as exc:
