@@ -316,3 +316,90 @@ def test_the_python_client_submits_once_through_lost_answers_waits_and_resumes(a
         assert exc.status == 422 and exc.field == "tier"
     else:
         raise AssertionError("a bad tier was accepted")
+
+
+def _tree(folder):
+    import os
+
+    return sorted(os.path.join(d, f) for d, _dirs, files in os.walk(folder) for f in files)
+
+
+def test_forty_bad_requests_each_get_a_4xx_with_a_message_and_change_nothing(api, media_in_home,
+                                                                             tmp_path):
+    """Issue 19.6: bad requests, each answered with a 4xx problem; nothing is written
+    outside the data folder; the server stays up."""
+    import os
+
+    client, queue, settings, runner = api
+    runner.stop()
+    clip, voice = media_in_home
+    (tmp_path / "link.mp4").symlink_to("/etc/hostname")  # a link out of the allowed folder
+    ok = {"video": str(clip), "audio": str(voice)}
+    data_root = os.environ["LIPSYNC_DESKTOP_HOME"]
+    before = [p for p in _tree(tmp_path) if not p.startswith(data_root)]
+    from lipsync_desktop.spec import JobSpec
+
+    done_id = queue.add(JobSpec("a", "b", "c"))
+    queue.finish(done_id, "failed", "x")
+    queued_id = queue.add(JobSpec("a", "b", "d"))
+    bad = [
+        ("GET", "/v1/jobs", {}, None, {}, 401),
+        ("GET", "/v1/jobs", {"Authorization": "Bearer nope"}, None, {}, 403),
+        ("GET", "/v1/jobs", {"Authorization": "Basic abc"}, None, {}, 401),
+        ("POST", "/v1/jobs", AUTH, {"audio": str(voice)}, {}, 422),
+        ("POST", "/v1/jobs", AUTH, {"video": str(clip)}, {}, 422),
+        ("POST", "/v1/jobs", AUTH, {**ok, "video": 12}, {}, 422),
+        ("POST", "/v1/jobs", AUTH, {**ok, "start": -1}, {}, 422),
+        ("POST", "/v1/jobs", AUTH, {**ok, "start": "soon"}, {}, 422),
+        ("POST", "/v1/jobs", AUTH, {**ok, "tier": "ultra"}, {}, 422),
+        ("POST", "/v1/jobs", AUTH, {**ok, "sync_mode": "stretch"}, {}, 422),
+        ("POST", "/v1/jobs", AUTH, {**ok, "engine": "passthrough"}, {}, 422),
+        ("POST", "/v1/jobs", AUTH, {**ok, "preset": "no-such-preset"}, {}, 422),
+        ("POST", "/v1/jobs", AUTH, {**ok, "limits": {"max_file_bytes": 1}}, {}, 422),
+        ("POST", "/v1/jobs", AUTH, {**ok, "debug_targets": "/tmp/x.png"}, {}, 422),
+        ("POST", "/v1/jobs", AUTH, {**ok, "video": "/etc/passwd"}, {}, 422),
+        ("POST", "/v1/jobs", AUTH, {**ok, "video": str(tmp_path / "link.mp4")}, {}, 422),
+        ("POST", "/v1/jobs", AUTH, {**ok, "output": "/etc/out.mp4"}, {}, 422),
+        ("POST", "/v1/jobs", AUTH, {**ok, "output": str(tmp_path / ".." / ".." / "out.mp4")}, {}, 422),
+        ("POST", "/v1/jobs", AUTH, {**ok, "video": str(tmp_path / "nope.mp4")}, {}, 422),
+        ("POST", "/v1/jobs", AUTH, {**ok, "video": str(tmp_path / "видео ✓.mp4")}, {}, 422),
+        ("POST", "/v1/jobs", AUTH, {**ok, "callback_url": "file:///etc/passwd"}, {}, 422),
+        ("POST", "/v1/jobs", AUTH, {**ok, "face": "x" * 100}, {}, 422),
+        ("POST", "/v1/jobs", AUTH, {**ok, "language": "klingon!"}, {}, 422),
+        ("POST", "/v1/jobs", AUTH, {**ok, "start": 2.0, "end": 1.0}, {}, 422),
+        ("POST", "/v1/jobs", AUTH, [ok], {}, 422),
+        ("POST", "/v1/jobs", {**AUTH, "Idempotency-Key": "k" * 300}, ok, {}, 422),
+        ("POST", "/v1/jobs?wait=1000", AUTH, ok, {}, 422),
+        ("GET", "/v1/jobs/abc", AUTH, None, {}, 422),
+        ("GET", "/v1/jobs/99999", AUTH, None, {}, 404),
+        ("GET", "/v1/jobs?status=nope", AUTH, None, {}, 422),
+        ("GET", "/v1/jobs?per_page=0", AUTH, None, {}, 422),
+        ("DELETE", "/v1/jobs/99999", AUTH, None, {}, 404),
+        ("POST", f"/v1/jobs/{queued_id}/retry", AUTH, None, {}, 409),
+        ("GET", f"/v1/jobs/{queued_id}/result", AUTH, None, {}, 409),
+        ("GET", f"/v1/jobs/{done_id}/log", AUTH, None, {}, 404),
+        ("POST", "/v1/analyses", AUTH, {"video": str(clip), "tier": "ultra"}, {}, 422),
+        ("POST", "/v1/analyses", AUTH, {"video": "/etc/hostname"}, {}, 422),
+        ("GET", "/v1/analyses/not-an-id/faces/0.png", AUTH, None, {}, 404),
+        ("POST", "/v1/uploads", AUTH, None, {"files": {"other": ("a.mp4", b"x")}}, 422),
+        ("POST", "/v1/uploads", {**AUTH, "Content-Type": "multipart/form-data; boundary=zz"},
+         None, {"content": b"--zz\r\nbroken"}, 422),
+    ]
+    for method, url, headers, body, extra, status in bad:
+        kw = dict(extra)
+        if body is not None:
+            kw["json"] = body
+        r = client.request(method, url, headers=headers, **kw)
+        assert r.status_code == status, (method, url, body, r.status_code, r.text[:200])
+        assert r.json().get("detail"), (url, r.text[:200])
+    # a 10 MB body, and an upload over the limit
+    r = client.post("/v1/jobs", headers={**AUTH, "Content-Type": "application/json"},
+                    content=b'{"video": "' + b"x" * (10 * 1024**2) + b'"}')
+    assert r.status_code == 413 and r.json()["code"] == "too_large"
+    settings.limits.max_file_bytes = 100
+    r = client.post("/v1/uploads", headers=AUTH, files={"file": ("../../x.mp4", b"y" * 1000)})
+    assert r.status_code == 413
+    assert len(bad) + 2 >= 30
+    assert client.get("/v1/health").status_code == 200  # still up
+    assert [p for p in _tree(tmp_path) if not p.startswith(data_root)] == before
+    assert [j.id for j in queue.jobs()] == [done_id, queued_id]  # no job was added

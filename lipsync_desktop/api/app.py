@@ -17,12 +17,18 @@ from typing import Annotated, Any
 
 from fastapi import Depends, FastAPI, Header, Query, Request, UploadFile
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import FileResponse, PlainTextResponse, StreamingResponse
+from fastapi.responses import FileResponse, JSONResponse, PlainTextResponse, StreamingResponse
 
 from lipsync_desktop import __version__, choices
 from lipsync_desktop.api import analyses
 from lipsync_desktop.api import token as tokens
-from lipsync_desktop.api.problems import Problem, problem_handler, validation_handler
+from lipsync_desktop.api.problems import (
+    MEDIA_TYPE,
+    Problem,
+    document,
+    problem_handler,
+    validation_handler,
+)
 from lipsync_desktop.api.requests import JobRequest, allowed_folders, to_spec, uploads_dir
 from lipsync_desktop.log_text import read_log
 from lipsync_desktop.presets import all_presets
@@ -31,6 +37,7 @@ from lipsync_desktop.queue.store import IdempotencyConflict, JobQueue, QueuedJob
 from lipsync_desktop.settings import Settings
 
 MAX_WAIT_S = 60
+MAX_BODY_BYTES = 1024**2  # a job request is small; a transcript is at most 100 000 characters
 EVENT_POLL_S = 0.25  # how often the event stream looks at the job
 MAX_LOG_BYTES = 8 * 1024**2
 
@@ -62,6 +69,16 @@ def create_app(queue: JobQueue, settings: Settings, token: str,
                   description="Lip-sync jobs on this machine: submit, poll or wait, download.")
     app.add_exception_handler(Problem, problem_handler)
     app.add_exception_handler(RequestValidationError, validation_handler)
+
+    @app.middleware("http")
+    async def body_limit(request: Request, call_next):
+        """A request body past MAX_BODY_BYTES (uploads aside) is refused before it is read."""
+        declared = request.headers.get("content-length", "")
+        if request.url.path != "/v1/uploads" and declared.isdigit() and int(declared) > MAX_BODY_BYTES:
+            return JSONResponse(document(413, "too_large", f"The request body is {declared} "
+                                         f"bytes; at most {MAX_BODY_BYTES}."), 413,
+                                media_type=MEDIA_TYPE)
+        return await call_next(request)
     prefs = settings.preferences
 
     def authorised(authorization: Annotated[str | None, Header()] = None) -> None:
