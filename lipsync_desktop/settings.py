@@ -50,6 +50,8 @@ class Preferences:
     # name (empty: the user's home), and how many waiting jobs it accepts before a 429
     api_folders: list[str] = field(default_factory=list, metadata={"max_len": 50})
     api_max_waiting: int = field(default=100, metadata={"min": 1, "max": 100_000})
+    # the webhook retry schedule's scale (1: about 5 s ... 6 h; tests shrink it)
+    webhook_retry_scale: float = field(default=1.0, metadata={"min": 0.0001, "max": 100.0})
 
     def validate(self) -> None:
         """Bring out-of-range values back to something usable (the dialog's edits)."""

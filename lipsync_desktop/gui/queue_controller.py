@@ -37,7 +37,7 @@ class QueueController(QObject):
         # jobs a crash or forced quit cut off (never those a live process runs)
         self.recovered = queue.recover() if self.owns_queue else []
         # the runner also delivers the webhooks its jobs leave (kept in the database)
-        self.deliveries = DeliveryWorker(queue)
+        self.deliveries = DeliveryWorker(queue, scale=prefs.webhook_retry_scale)
         if self.owns_queue:
             self.deliveries.start()
         # jobs another process adds or changes (the local API, a viewer window) show here,

@@ -27,11 +27,13 @@ JITTER = 0.2  # each wait is drawn within +-20% of its step
 EVENTS = {"done": "job.done", "failed": "job.failed", "cancelled": "job.cancelled"}
 
 
-def next_try_at(attempts: int, now: float, rng: random.Random | None = None) -> float | None:
-    """When to try again after ``attempts`` failed tries; None when the schedule is over."""
+def next_try_at(attempts: int, now: float, rng: random.Random | None = None,
+                scale: float = 1.0) -> float | None:
+    """When to try again after ``attempts`` failed tries; None when the schedule is over.
+    ``scale`` stretches or shrinks the whole schedule (a setting)."""
     if attempts > len(BACKOFF_S):
         return None
-    step = BACKOFF_S[attempts - 1]
+    step = BACKOFF_S[attempts - 1] * scale
     return now + step * (1.0 + (rng or random).uniform(-JITTER, JITTER))
 
 
@@ -53,9 +55,10 @@ class DeliveryWorker:
 
     def __init__(self, queue: JobQueue, secret: Callable[[], str] = signing.webhook_secret,
                  post: Callable[..., str | None] = hooks.post_webhook, poll_s: float = 1.0,
-                 clock: Callable[[], float] = time.time) -> None:
+                 clock: Callable[[], float] = time.time, scale: float = 1.0) -> None:
         self.queue, self._secret, self._post, self.poll_s, self._clock = (queue, secret, post,
                                                                            poll_s, clock)
+        self.scale = scale
         self._stop = threading.Event()
         self._wake = threading.Event()
         self._thread = threading.Thread(target=self._run, name="webhook-deliveries", daemon=True)
@@ -92,7 +95,8 @@ class DeliveryWorker:
                                  extra_headers=signing.headers(self._secret(), d["msg_id"], body,
                                                                self._clock()))
             attempts = d["attempts"] + 1
-            when = None if problem is None else next_try_at(attempts, self._clock())
+            when = None if problem is None else next_try_at(attempts, self._clock(),
+                                                            scale=self.scale)
             status = "delivered" if problem is None else problem
             self.queue.record_try(d["id"], status, problem is None, when)
             self._note(d, attempts, status, when)

@@ -29,7 +29,8 @@ class QueueRunner:
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._loop = threading.Thread(target=self._run, name="queue-runner", daemon=True)
-        self.deliveries = DeliveryWorker(queue)
+        self.deliveries = DeliveryWorker(queue, poll_s=min(1.0, poll_s),
+                                         scale=prefs.webhook_retry_scale)
 
     def start(self) -> None:
         """Start running jobs (nothing when another process runs this queue)."""
