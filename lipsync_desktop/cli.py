@@ -504,8 +504,11 @@ def _cmd_serve(args: argparse.Namespace) -> int:
 
     settings = Settings.load()
     queue = JobQueue()
-    runner = QueueRunner(queue, settings.preferences)
+    # a job a crash or kill cut off runs again (the window leaves that to the user)
+    runner = QueueRunner(queue, settings.preferences, retry_interrupted=True)
     runner.start()
+    if runner.recovered:
+        _say(f"{len(runner.recovered)} job(s) cut off last time run again.", sys.stderr)
     who = "this server runs the queue's jobs" if runner.owns_queue else \
         f"the jobs run in {runner.holder}; this server adds and reads them"
     _say(f"Lipsync Desktop API on http://{args.host}:{args.port} (docs at /docs); {who}.",

@@ -16,13 +16,16 @@ from lipsync_desktop.settings import Preferences
 class QueueRunner:
     """Up to ``prefs.parallel_jobs`` queued jobs at a time, each on a thread of its own."""
 
-    def __init__(self, queue: JobQueue, prefs: Preferences, poll_s: float = 1.0) -> None:
+    def __init__(self, queue: JobQueue, prefs: Preferences, poll_s: float = 1.0,
+                 retry_interrupted: bool = False) -> None:
         self.queue, self.prefs, self.poll_s = queue, prefs, poll_s
         self._lock = queue.runner_lock()
         self.owns_queue = self._lock.acquire()
         self.holder = "" if self.owns_queue else self._lock.holder().describe()
         # jobs a crash cut off (never those a live process runs)
         self.recovered = queue.recover() if self.owns_queue else []
+        if retry_interrupted and self.recovered:  # the server's policy: run them again
+            queue.requeue(self.recovered)
         self._cancels: dict[int, CancelToken] = {}
         self._threads: dict[int, threading.Thread] = {}
         self._guard = threading.Lock()
