@@ -125,16 +125,66 @@ def batch_queue_path(path: str | Path) -> Path:
     return folder / f"{key}.sqlite3"
 
 
+def _run_on_cluster(queue, good: list[BatchRow], address: str | None,
+                    on_progress: Callable[[dict[str, int], int], None] | None) -> list[int]:
+    """The rows as Ray tasks; each end recorded in the batch's queue (its result cache):
+    rows whose result is already there are not sent."""
+    from lipsync_desktop.cluster import run_on_ray
+    from lipsync_desktop.queue.cache import file_identity, find_reusable, job_key
+
+    ids: list[int] = []
+    send: list[tuple[int, JobSpec, str]] = []
+    for r in good:
+        assert r.spec is not None
+        key = job_key(r.spec, queue)
+        job_id = queue.add(r.spec, status="held")
+        queue.set_cache_key(job_id, key)
+        earlier = find_reusable(queue, key, exclude=job_id)
+        if earlier is not None and Path(earlier.result["output"]).resolve() == \
+                Path(r.spec.output).resolve():
+            queue.finish(job_id, "done", f"Its result is already there (job {earlier.id}).",
+                         dict(earlier.result, cached_from=earlier.id), earlier.log_path)
+        else:
+            send.append((job_id, r.spec, key))
+        ids.append(job_id)
+
+    def progress(done: int, total: int) -> None:
+        if on_progress is not None:
+            on_progress({"done": done + len(ids) - total, "running": total - done}, len(ids))
+
+    ends = run_on_ray([s for _i, s, _k in send], address, progress)
+    for (job_id, _spec, _key), end in zip(send, ends):
+        if end["status"] == "done":
+            result = dict(end["result"], identity=file_identity(end["result"]["output"]),
+                          host=end.get("host"))
+            queue.finish(job_id, "done", "", result, end["result"].get("log_path"))
+        else:
+            queue.finish(job_id, "failed", end.get("message", ""), None, end.get("log"))
+    return ids
+
+
 def run_batch(path: str | Path, rows: list[BatchRow], parallel: int = 1,
               on_progress: Callable[[dict[str, int], int], None] | None = None,
-              poll_s: float = 0.5) -> BatchResult:
-    """Run the rows' jobs on this machine, ``parallel`` at a time; waits for all of them."""
+              poll_s: float = 0.5, executor: str = "local",
+              address: str | None = None) -> BatchResult:
+    """Run the rows' jobs on this machine, ``parallel`` at a time, or as tasks on a Ray
+    cluster (``executor`` "ray", ``address``); waits for all of them."""
     from lipsync_desktop.queue.runner import QueueRunner
     from lipsync_desktop.queue.store import JobQueue
     from lipsync_desktop.settings import Preferences
 
     queue = JobQueue(batch_queue_path(path))
     good = [r for r in rows if r.spec is not None]
+    if executor == "ray":
+        lock = queue.runner_lock()
+        if not lock.acquire():
+            raise InputError(f"This batch file is already running ({lock.holder().describe()}).",
+                             "batch_running")
+        try:
+            ids = _run_on_cluster(queue, good, address, on_progress)
+        finally:
+            lock.release()
+        return _report(queue, rows, good, ids)
     ids = queue.add_many([r.spec for r in good if r.spec is not None])
     runner = QueueRunner(queue, Preferences(parallel_jobs=parallel), poll_s=poll_s)
     if not runner.owns_queue:
@@ -153,6 +203,10 @@ def run_batch(path: str | Path, rows: list[BatchRow], parallel: int = 1,
             time.sleep(poll_s)
     finally:
         runner.stop()
+    return _report(queue, rows, good, ids)
+
+
+def _report(queue, rows: list[BatchRow], good: list[BatchRow], ids: list[int]) -> BatchResult:
     result = BatchResult()
     for r, job_id in zip(good, ids):
         job = queue.get(job_id)

@@ -62,6 +62,16 @@ def default_sync_mode(trimmed: bool) -> str:
     """The sync mode a job gets when none is chosen: it depends on whether it is trimmed."""
     return DEFAULT_SYNC_MODE_TRIMMED if trimmed else DEFAULT_SYNC_MODE
 
+# --- where a batch runs -----------------------------------------------------------
+
+EXECUTORS: tuple[Choice, ...] = (
+    Choice("local", "This machine", "The batch's jobs run here, --jobs at a time."),
+    Choice("ray", "A Ray cluster", "Each job is a Ray task on the cluster at --address (auto, "
+           "ray://host:port; none: a local one); every node needs the files at the same paths. "
+           "Needs the 'cluster' extra."),
+)
+DEFAULT_EXECUTOR = "local"
+
 # --- when the output file exists ---------------------------------------------
 
 OUTPUT_EXISTS: tuple[Choice, ...] = (

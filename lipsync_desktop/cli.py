@@ -222,6 +222,11 @@ def _build_parser() -> argparse.ArgumentParser:
     batch.add_argument("--jobs", type=int, default=1, metavar="N",
                        help="jobs at a time on this machine (default 1)")
     batch.add_argument("--report", type=Path, metavar="FILE", help="write a JSON report here")
+    batch.add_argument("--executor", choices=choices.keys(choices.EXECUTORS),
+                       default=choices.DEFAULT_EXECUTOR,
+                       help="where the jobs run: " + _labels(choices.EXECUTORS))
+    batch.add_argument("--address", metavar="ADDRESS",
+                       help="the Ray cluster (auto, ray://host:port; default: a local one)")
     batch.add_argument("-q", "--quiet", action="store_true", help="no progress line")
 
     hook = sub.add_parser("webhook", help="this installation's webhook secret; verify a message",
@@ -440,7 +445,8 @@ def _cmd_batch(args: argparse.Namespace) -> int:
                              f"{counts.get('failed', 0)} failed)   ")
             sys.stderr.flush()
 
-    result = run_batch(args.file, rows, max(1, args.jobs), progress)
+    result = run_batch(args.file, rows, max(1, args.jobs), progress, executor=args.executor,
+                       address=args.address)
     if not args.quiet:
         sys.stderr.write("\n")
     _say(f"{'row':>4}  {'status':<10} output / message")
