@@ -116,6 +116,38 @@ def read_batch(path: str | Path, defaults: dict[str, str] | None = None) -> list
     return out
 
 
+def is_batch_file(path: str | Path) -> bool:
+    """A CSV, or a JSON file that is not a queue the app exported (those carry a format)."""
+    path = Path(path)
+    if path.suffix.lower() == ".csv":
+        return True
+    if path.suffix.lower() != ".json":
+        return False
+    try:
+        head = json.loads(path.read_text(encoding="utf-8-sig"))
+    except (OSError, ValueError):
+        return False
+    return isinstance(head, list) or (isinstance(head, dict) and "format" not in head
+                                      and isinstance(head.get("jobs"), list))
+
+
+def import_batch_into(queue, path: str | Path, on_progress=None, cancel=None) -> list[int]:
+    """A batch file's rows into the window's queue, *on hold* (as any import): every row
+    checked first, the whole file refused with the first bad row named."""
+    from lipsync_desktop.queue.overview import MAX_IMPORT_JOBS, as_imported
+
+    rows = read_batch(path)
+    bad = [r for r in rows if r.spec is None]
+    if bad:
+        raise InputError(f"Row {bad[0].number} of {Path(path).name}: {bad[0].problem}. Nothing "
+                         "was imported.", "bad_batch")
+    if len(rows) > MAX_IMPORT_JOBS:
+        raise InputError(f"{Path(path).name} has {len(rows)} rows; at most {MAX_IMPORT_JOBS} "
+                         "are imported at once.", "too_many_jobs")
+    specs = [as_imported(r.spec) for r in rows if r.spec is not None]
+    return queue.add_many(specs, "held", cancel=cancel)
+
+
 def batch_queue_path(path: str | Path) -> Path:
     """The batch's own queue database: the same for the same file, so a second run finds
     the first one's results."""

@@ -243,3 +243,21 @@ def test_a_job_another_process_adds_shows_in_the_window_and_runs(qtbot, window, 
     qtbot.waitUntil(lambda: table.rowCount() == 1, timeout=10000)
     job = _wait_state(qtbot, window, job_id, ("done", "failed"))
     assert job.status == "done", job.message
+
+
+def test_the_queue_imports_a_batch_file_on_hold(qtbot, window, clip, speech, tmp_path):
+    """Issue 19.4: the window's queue imports a batch file too (paused, as any import)."""
+    (tmp_path / "jobs.csv").write_text(f"video,audio,output,tier\n{clip},{speech},"
+                                       f"{tmp_path / 'b1.mp4'},draft\n{clip},{speech},"
+                                       f"{tmp_path / 'b2.mp4'},final\n")
+    panel = window.queue_panel
+    panel.import_queue(str(tmp_path / "jobs.csv"))
+    qtbot.waitUntil(lambda: panel._import is None, timeout=30000)
+    jobs = window.controller.queue.jobs()
+    assert [(j.status, j.spec.tier, j.spec.if_exists) for j in jobs] == [
+        ("held", "draft", "refuse"), ("held", "final", "refuse")]
+    (tmp_path / "bad.csv").write_text(f"video,audio,tier\n{clip},{speech},ultra\n")
+    panel.import_queue(str(tmp_path / "bad.csv"))
+    qtbot.waitUntil(lambda: panel._import is None, timeout=30000)
+    assert "Row 2 of bad.csv: tier" in panel.total.text()
+    assert len(window.controller.queue.jobs()) == 2

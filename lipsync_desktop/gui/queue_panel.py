@@ -38,7 +38,16 @@ STATE_LABELS = {c.key: c.label for c in choices.JOB_STATES}
 STATE_HELP = {c.key: c.help for c in choices.JOB_STATES}
 FRACTION_ROLE = Qt.ItemDataRole.UserRole + 1
 MANY = 2  # removing this many jobs or more asks first
-QUEUE_FILTER = "Lipsync Desktop queue (*.json);;All files (*)"
+QUEUE_FILTER = "Lipsync Desktop queue or batch file (*.json *.csv);;All files (*)"
+
+
+def _import_file(queue, path: Path, cancel=None, on_progress=None) -> list[int]:
+    """An exported queue, or a batch file (CSV or a JSON list of rows): its jobs on hold."""
+    from lipsync_desktop.batch import import_batch_into, is_batch_file
+
+    if is_batch_file(path):
+        return import_batch_into(queue, path, cancel=cancel)
+    return import_into(queue, path, on_progress, cancel)
 
 
 class ProgressDelegate(QStyledItemDelegate):
@@ -386,7 +395,7 @@ class QueuePanel(QWidget):
         if not path or self._import is not None:
             return
         name = Path(path).name
-        worker = CallWorker(import_into, self.controller.queue, Path(path), tag=name,
+        worker = CallWorker(_import_file, self.controller.queue, Path(path), tag=name,
                             cancellable=True, reports_progress=True)
         worker.progress.connect(lambda _tag, f: self.total.setText(f"Importing {name}: {f:.0%}"))
         worker.done.connect(self._imported)
