@@ -261,3 +261,30 @@ def test_the_queue_imports_a_batch_file_on_hold(qtbot, window, clip, speech, tmp
     qtbot.waitUntil(lambda: panel._import is None, timeout=30000)
     assert "Row 2 of bad.csv: tier" in panel.total.text()
     assert len(window.controller.queue.jobs()) == 2
+
+
+def test_the_api_cancels_a_job_the_window_runs(qtbot, window, gen, speech, tmp_path):
+    """Issue 19: one runner per data folder; a DELETE over HTTP reaches the job the window
+    runs (through the database), and it stops."""
+    from fastapi.testclient import TestClient
+
+    from lipsync_desktop.api.app import create_app
+    from lipsync_desktop.queue.runner import QueueRunner
+    from lipsync_desktop.queue.store import JobQueue
+    from lipsync_desktop.settings import Settings
+    from tests import media
+
+    long_clip = media.face_clip(gen / "long_for_cancel.mp4", 8.0)
+    other = JobQueue(window.controller.queue.path)
+    viewer = QueueRunner(other, Settings().preferences)  # the window holds the runner lock
+    assert not viewer.owns_queue
+    client = TestClient(create_app(other, Settings(), "t" * 24, viewer))
+    job_id = other.add(JobSpec(str(long_clip), str(speech), str(tmp_path / "long.mp4"),
+                               tier="final"))
+    qtbot.waitUntil(lambda: other.get(job_id).status == "running", timeout=60000)
+    r = client.delete(f"/v1/jobs/{job_id}", headers={"Authorization": "Bearer " + "t" * 24})
+    assert r.status_code == 200 and r.json()["cancel_requested"]
+    job = _wait_state(qtbot, window, job_id, ("cancelled", "done", "failed"))
+    assert job.status == "cancelled"
+    assert not (tmp_path / "long.mp4").exists()
+    viewer.stop()

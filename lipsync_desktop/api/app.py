@@ -229,8 +229,8 @@ def create_app(queue: JobQueue, settings: Settings, token: str,
             queue.finish(job_id, "cancelled", "Cancelled before it started.")
         elif job.status == "running":
             if runner is None or not runner.cancel(job_id):
-                raise Problem(409, "running_elsewhere", f"Job {job_id} runs in another process "
-                              "(the window): cancel it there.")
+                queue.request_cancel(job_id)  # the process that runs it (the window) stops it
+                return dict(job_view(job), cancel_requested=True)
         else:  # ended: its record goes
             queue.remove([job_id])
             return {"id": job_id, "deleted": True}

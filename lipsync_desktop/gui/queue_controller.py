@@ -51,8 +51,11 @@ class QueueController(QObject):
     def _look(self) -> None:
         try:
             now = self.queue.signature()
+            asked = self.queue.take_cancel_requests(list(self._running))
         except Exception:  # noqa: BLE001 - a busy or vanished database: look next time
             return
+        for job_id in asked:  # another process (the local API) asked to stop it
+            self.cancel(job_id)
         if now != self._seen:
             self._seen = now
             self.changed.emit()

@@ -65,6 +65,8 @@ class QueueRunner:
 
     def _run(self) -> None:
         while not self._stop.is_set():
+            for job_id in self.queue.take_cancel_requests(self.running_ids):
+                self.cancel(job_id)  # another process asked (a viewer's API, say)
             self._pump()
             self._wake.wait(self.poll_s)
             self._wake.clear()

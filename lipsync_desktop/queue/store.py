@@ -69,6 +69,8 @@ CREATE TABLE IF NOT EXISTS deliveries (
     next_at REAL, tries TEXT NOT NULL DEFAULT '[]', created REAL NOT NULL
 );
 CREATE INDEX IF NOT EXISTS deliveries_due ON deliveries (state, next_at);
+""", """
+CREATE TABLE IF NOT EXISTS cancel_requests (job_id INTEGER PRIMARY KEY, at REAL NOT NULL);
 """)
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -231,6 +233,25 @@ class JobQueue:
         if r is None:
             raise KeyError(job_id)
         return self._row(r)
+
+    def request_cancel(self, job_id: int) -> None:
+        """Ask whichever process runs this job to stop it (it looks every few seconds)."""
+        with self._db() as db:
+            db.execute("INSERT OR REPLACE INTO cancel_requests (job_id, at) VALUES (?, ?)",
+                       (job_id, time.time()))
+
+    def take_cancel_requests(self, job_ids: list[int]) -> list[int]:
+        """The jobs among ``job_ids`` someone asked to stop (the requests are taken)."""
+        if not job_ids:
+            return []
+        marks = ",".join("?" * len(job_ids))
+        with self._db() as db:
+            db.execute("BEGIN IMMEDIATE")
+            found = [r[0] for r in db.execute(
+                f"SELECT job_id FROM cancel_requests WHERE job_id IN ({marks})", job_ids)]
+            db.execute(f"DELETE FROM cancel_requests WHERE job_id IN ({marks})", job_ids)
+            db.execute("COMMIT")
+        return found
 
     def signature(self) -> tuple:
         """Changes whenever a job is added, removed, started or ends, whoever did it (a
