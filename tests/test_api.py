@@ -403,3 +403,12 @@ def test_forty_bad_requests_each_get_a_4xx_with_a_message_and_change_nothing(api
     assert client.get("/v1/health").status_code == 200  # still up
     assert [p for p in _tree(tmp_path) if not p.startswith(data_root)] == before
     assert [j.id for j in queue.jobs()] == [done_id, queued_id]  # no job was added
+
+
+def test_the_docs_page_works_offline(api):
+    client, *_ = api
+    page = client.get("/docs")
+    assert page.status_code == 200 and "/docs-assets/swagger-ui-bundle.js" in page.text
+    assert "cdn" not in page.text.lower()
+    assert client.get("/docs-assets/swagger-ui-bundle.js").status_code == 200
+    assert "/v1/jobs" in client.get("/openapi.json").json()["paths"]

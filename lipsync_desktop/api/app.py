@@ -61,12 +61,37 @@ def job_view(job: QueuedJob) -> dict[str, Any]:
                       "log": f"/v1/jobs/{job.id}/log"}}
 
 
+def _offline_docs(app: FastAPI) -> None:
+    """The OpenAPI page at /docs from files shipped with the app (swagger-ui-bundle), so it
+    works without the internet (FastAPI's own page loads its scripts from a CDN)."""
+    from fastapi.openapi.docs import get_swagger_ui_html
+    from fastapi.staticfiles import StaticFiles
+
+    try:
+        from swagger_ui_bundle import swagger_ui_path
+    except ImportError:  # pragma: no cover - the dependency is declared
+        swagger_ui_path = None
+    if swagger_ui_path is not None:
+        app.mount("/docs-assets", StaticFiles(directory=str(swagger_ui_path)), name="docs-assets")
+
+    @app.get("/docs", include_in_schema=False)
+    def docs() -> Any:
+        title = "Lipsync Desktop local API"
+        if swagger_ui_path is None:
+            return get_swagger_ui_html(openapi_url="/openapi.json", title=title)
+        return get_swagger_ui_html(openapi_url="/openapi.json", title=title,
+                                   swagger_js_url="/docs-assets/swagger-ui-bundle.js",
+                                   swagger_css_url="/docs-assets/swagger-ui.css",
+                                   swagger_favicon_url="/docs-assets/favicon-32x32.png")
+
+
 def create_app(queue: JobQueue, settings: Settings, token: str,
                runner: QueueRunner | None = None) -> FastAPI:
     """The API over ``queue``; ``runner`` runs its jobs when this process holds the
     queue's runner lock (None or not owning: another process, the window, runs them)."""
-    app = FastAPI(title="Lipsync Desktop local API", version=__version__,
+    app = FastAPI(title="Lipsync Desktop local API", version=__version__, docs_url=None,
                   description="Lip-sync jobs on this machine: submit, poll or wait, download.")
+    _offline_docs(app)
     app.add_exception_handler(Problem, problem_handler)
     app.add_exception_handler(RequestValidationError, validation_handler)
 
