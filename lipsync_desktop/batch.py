@@ -158,7 +158,8 @@ def batch_queue_path(path: str | Path) -> Path:
 
 
 def _run_on_cluster(queue, good: list[BatchRow], address: str | None,
-                    on_progress: Callable[[dict[str, int], int], None] | None) -> list[int]:
+                    on_progress: Callable[[dict[str, int], int], None] | None,
+                    ship_inputs: bool = False) -> list[int]:
     """The rows as Ray tasks; each end recorded in the batch's queue (its result cache):
     rows whose result is already there are not sent."""
     from lipsync_desktop.cluster import run_on_ray
@@ -184,7 +185,7 @@ def _run_on_cluster(queue, good: list[BatchRow], address: str | None,
         if on_progress is not None:
             on_progress({"done": done + len(ids) - total, "running": total - done}, len(ids))
 
-    ends = run_on_ray([s for _i, s, _k in send], address, progress)
+    ends = run_on_ray([s for _i, s, _k in send], address, progress, ship_inputs)
     for (job_id, _spec, _key), end in zip(send, ends):
         if end["status"] == "done":
             result = dict(end["result"], identity=file_identity(end["result"]["output"]),
@@ -198,7 +199,7 @@ def _run_on_cluster(queue, good: list[BatchRow], address: str | None,
 def run_batch(path: str | Path, rows: list[BatchRow], parallel: int = 1,
               on_progress: Callable[[dict[str, int], int], None] | None = None,
               poll_s: float = 0.5, executor: str = "local",
-              address: str | None = None) -> BatchResult:
+              address: str | None = None, ship_inputs: bool = False) -> BatchResult:
     """Run the rows' jobs on this machine, ``parallel`` at a time, or as tasks on a Ray
     cluster (``executor`` "ray", ``address``); waits for all of them."""
     from lipsync_desktop.queue.runner import QueueRunner
@@ -213,7 +214,7 @@ def run_batch(path: str | Path, rows: list[BatchRow], parallel: int = 1,
             raise InputError(f"This batch file is already running ({lock.holder().describe()}).",
                              "batch_running")
         try:
-            ids = _run_on_cluster(queue, good, address, on_progress)
+            ids = _run_on_cluster(queue, good, address, on_progress, ship_inputs)
         finally:
             lock.release()
         return _report(queue, rows, good, ids)

@@ -227,6 +227,9 @@ def _build_parser() -> argparse.ArgumentParser:
                        help="where the jobs run: " + _labels(choices.EXECUTORS))
     batch.add_argument("--address", metavar="ADDRESS",
                        help="the Ray cluster (auto, ray://host:port; default: a local one)")
+    batch.add_argument("--ship-inputs", action="store_true",
+                       help="with --executor ray: send the inputs through Ray's object store and "
+                            "write the results here (no shared filesystem; at most 2 GB a job)")
     batch.add_argument("-q", "--quiet", action="store_true", help="no progress line")
 
     hook = sub.add_parser("webhook", help="this installation's webhook secret; verify a message",
@@ -446,7 +449,7 @@ def _cmd_batch(args: argparse.Namespace) -> int:
             sys.stderr.flush()
 
     result = run_batch(args.file, rows, max(1, args.jobs), progress, executor=args.executor,
-                       address=args.address)
+                       address=args.address, ship_inputs=args.ship_inputs)
     if not args.quiet:
         sys.stderr.write("\n")
     _say(f"{'row':>4}  {'status':<10} output / message")

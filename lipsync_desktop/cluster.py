@@ -19,6 +19,7 @@ from lipsync_desktop.errors import InputError
 
 CPUS_BY_TIER = {"draft": 1, "final": 2}  # what a job of each tier keeps busy
 MAX_RETRIES = 2  # a task whose worker died is run again this many times
+MAX_SHIP_BYTES = 2 * 1024**3  # --ship-inputs: at most this much of one job's inputs
 
 
 def _run_row(spec_json: dict) -> dict[str, Any]:
@@ -48,10 +49,66 @@ def _run_row(spec_json: dict) -> dict[str, Any]:
     return {"status": "done", "message": "", "result": asdict(result), "host": host}
 
 
+def _run_shipped(spec_json: dict, video: bytes, audio: bytes) -> dict[str, Any]:
+    """On a Ray worker, for ``--ship-inputs``: the inputs came through the object store; the
+    job runs in a private temporary folder and the result's bytes go back to the driver."""
+    import tempfile
+    from pathlib import Path
+
+    from lipsync_desktop.spec import JobSpec
+
+    spec = JobSpec.from_json(spec_json)
+    with tempfile.TemporaryDirectory(prefix="lipsync-ray-") as tmp:
+        folder = Path(tmp)
+        v = folder / ("video" + Path(spec.video).suffix)
+        a = folder / ("audio" + Path(spec.audio).suffix)
+        v.write_bytes(video)
+        a.write_bytes(audio)
+        out = folder / ("result" + Path(spec.output).suffix)
+        local = dict(spec_json, video=str(v), audio=str(a), output=str(out), if_exists="replace")
+        end = _run_row(local)
+        if end["status"] == "done":
+            end["bytes"] = out.read_bytes()
+        return end
+
+
+def _write_back(data: bytes, output: str, if_exists: str, tag: str) -> None:
+    """A shipped result written on the driver's side: a temporary file renamed into place
+    with the job's if-exists rule (never half a file)."""
+    from pathlib import Path
+
+    from lipsync_desktop.outputs import check_existing, commit_output
+    from lipsync_desktop.safe_files import open_private
+
+    target = Path(output)
+    check_existing(target, if_exists)
+    tmp = target.with_name(f".{target.stem}.part-{tag}{target.suffix}")
+    try:
+        import os
+
+        with os.fdopen(open_private(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL), "wb") as f:
+            f.write(data)
+        commit_output(tmp, target, if_exists)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
 def run_on_ray(specs: list, address: str | None,
-               on_progress: Callable[[int, int], None] | None = None) -> list[dict]:
+               on_progress: Callable[[int, int], None] | None = None,
+               ship_inputs: bool = False) -> list[dict]:
     """Run ``specs`` (JobSpecs) as Ray tasks on the cluster at ``address`` (None: start a
-    local one); their ends, in order."""
+    local one); their ends, in order. ``ship_inputs``: the inputs travel through Ray's
+    object store (at most ``MAX_SHIP_BYTES`` a job) and the results come back to this
+    machine, for nodes that do not share a filesystem."""
+    from pathlib import Path
+
+    if ship_inputs:
+        for s in specs:
+            size = Path(s.video).stat().st_size + Path(s.audio).stat().st_size
+            if size > MAX_SHIP_BYTES:
+                raise InputError(f"{Path(s.video).name} and its audio are {size} bytes; "
+                                 f"--ship-inputs sends at most {MAX_SHIP_BYTES} a job. Put the "
+                                 "files on a filesystem every node sees instead.", "too_large")
     try:
         import ray
     except ImportError:
@@ -62,9 +119,13 @@ def run_on_ray(specs: list, address: str | None,
         ray.init(address=address, include_dashboard=False, log_to_driver=False,
                  ignore_reinit_error=True)
     try:
-        task = ray.remote(_run_row)
-        refs = [task.options(num_cpus=CPUS_BY_TIER.get(s.tier, 1), max_retries=MAX_RETRIES,
-                             retry_exceptions=False).remote(s.to_json()) for s in specs]
+        task = ray.remote(_run_shipped if ship_inputs else _run_row)
+        refs = []
+        for s in specs:
+            args = (s.to_json(),) if not ship_inputs else (
+                s.to_json(), ray.put(Path(s.video).read_bytes()), ray.put(Path(s.audio).read_bytes()))
+            refs.append(task.options(num_cpus=CPUS_BY_TIER.get(s.tier, 1),
+                                     max_retries=MAX_RETRIES, retry_exceptions=False).remote(*args))
         pending, done = list(refs), 0
         while pending:
             ready, pending = ray.wait(pending, num_returns=1, timeout=1.0)
@@ -72,11 +133,18 @@ def run_on_ray(specs: list, address: str | None,
             if on_progress is not None:
                 on_progress(done, len(refs))
         out = []
-        for ref in refs:
+        for k, (s, ref) in enumerate(zip(specs, refs)):
             try:
-                out.append(ray.get(ref))
+                end = ray.get(ref)
             except Exception as exc:  # noqa: BLE001 - a task that failed past its retries
-                out.append({"status": "failed", "message": f"The cluster could not run it: {exc}"})
+                end = {"status": "failed", "message": f"The cluster could not run it: {exc}"}
+            if ship_inputs and end["status"] == "done":
+                try:
+                    _write_back(end.pop("bytes"), s.output, s.if_exists, f"ray{k}")
+                    end["result"]["output"] = s.output
+                except (OSError, InputError) as exc:
+                    end = {"status": "failed", "message": f"The result could not be written: {exc}"}
+            out.append(end)
         return out
     finally:
         if started_here:

@@ -70,3 +70,29 @@ def test_a_batch_on_ray_survives_a_killed_worker(tmp_path):
         info = probe_video(out).video
         assert info.frame_count == probe_video(str(tmp_path / f"clip{k}.mp4")).video.frame_count
     assert not list(tmp_path.glob("*.part*")) and not list(tmp_path.glob(".*part*"))
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(600)
+def test_a_batch_can_ship_its_inputs_through_the_object_store(tmp_path):
+    """For nodes without a shared filesystem: the inputs travel with the task and the
+    result comes back to the driver, written through a temporary file."""
+    import numpy as np
+
+    media.face_clip(tmp_path / "clip.mp4", 1.0)
+    media.speechlike(tmp_path / "voice.wav", 1.0)
+    (tmp_path / "jobs.json").write_text(json.dumps(
+        [{"video": "clip.mp4", "audio": "voice.wav", "output": f"shipped{k}.mp4",
+          "tier": "draft", "start": 0.0, "end": 1.0 - 0.2 * k} for k in range(2)]))
+    rows = read_batch(tmp_path / "jobs.json")
+    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
+    try:
+        result = run_batch(tmp_path / "jobs.json", rows, executor="ray", ship_inputs=True)
+    finally:
+        ray.shutdown()
+    assert [r["status"] for r in result.rows] == ["done", "done"], result.rows
+    for r in result.rows:
+        assert r["output"].startswith(str(tmp_path))
+        frames = media.decode_frames(r["output"])
+        assert len(frames) == 25 and np.isfinite(frames.astype(float)).all()
+    assert not list(tmp_path.glob(".*part*"))
