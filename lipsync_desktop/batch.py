@@ -185,14 +185,18 @@ def _run_on_cluster(queue, good: list[BatchRow], address: str | None,
         if on_progress is not None:
             on_progress({"done": done + len(ids) - total, "running": total - done}, len(ids))
 
-    ends = run_on_ray([s for _i, s, _k in send], address, progress, ship_inputs)
-    for (job_id, _spec, _key), end in zip(send, ends):
+    def record(k: int, end: dict) -> None:  # each row's end, as it comes
+        job_id = send[k][0]
         if end["status"] == "done":
             result = dict(end["result"], identity=file_identity(end["result"]["output"]),
                           host=end.get("host"))
             queue.finish(job_id, "done", "", result, end["result"].get("log_path"))
         else:
             queue.finish(job_id, "failed", end.get("message", ""), None, end.get("log"))
+
+    for job_id, _spec, _key in send:
+        queue.set_progress(job_id, 0.0, "on the cluster")
+    run_on_ray([s for _i, s, _k in send], address, progress, ship_inputs, record)
     return ids
 
 

@@ -95,11 +95,13 @@ def _write_back(data: bytes, output: str, if_exists: str, tag: str) -> None:
 
 def run_on_ray(specs: list, address: str | None,
                on_progress: Callable[[int, int], None] | None = None,
-               ship_inputs: bool = False) -> list[dict]:
+               ship_inputs: bool = False,
+               on_end: Callable[[int, dict], None] | None = None) -> list[dict]:
     """Run ``specs`` (JobSpecs) as Ray tasks on the cluster at ``address`` (None: start a
     local one); their ends, in order. ``ship_inputs``: the inputs travel through Ray's
     object store (at most ``MAX_SHIP_BYTES`` a job) and the results come back to this
-    machine, for nodes that do not share a filesystem."""
+    machine, for nodes that do not share a filesystem. ``on_end(k, end)`` is called as
+    each task ends (in the order they end)."""
     from pathlib import Path
 
     if ship_inputs:
@@ -126,26 +128,31 @@ def run_on_ray(specs: list, address: str | None,
                 s.to_json(), ray.put(Path(s.video).read_bytes()), ray.put(Path(s.audio).read_bytes()))
             refs.append(task.options(num_cpus=CPUS_BY_TIER.get(s.tier, 1),
                                      max_retries=MAX_RETRIES, retry_exceptions=False).remote(*args))
-        pending, done = list(refs), 0
+        index = {ref: k for k, ref in enumerate(refs)}
+        ends: dict[int, dict] = {}
+        pending = list(refs)
         while pending:
             ready, pending = ray.wait(pending, num_returns=1, timeout=1.0)
-            done += len(ready)
-            if on_progress is not None:
-                on_progress(done, len(refs))
-        out = []
-        for k, (s, ref) in enumerate(zip(specs, refs)):
-            try:
-                end = ray.get(ref)
-            except Exception as exc:  # noqa: BLE001 - a task that failed past its retries
-                end = {"status": "failed", "message": f"The cluster could not run it: {exc}"}
-            if ship_inputs and end["status"] == "done":
+            for ref in ready:
+                k = index[ref]
+                s = specs[k]
                 try:
-                    _write_back(end.pop("bytes"), s.output, s.if_exists, f"ray{k}")
-                    end["result"]["output"] = s.output
-                except (OSError, InputError) as exc:
-                    end = {"status": "failed", "message": f"The result could not be written: {exc}"}
-            out.append(end)
-        return out
+                    end = ray.get(ref)
+                except Exception as exc:  # noqa: BLE001 - a task that failed past its retries
+                    end = {"status": "failed", "message": f"The cluster could not run it: {exc}"}
+                if ship_inputs and end["status"] == "done":
+                    try:
+                        _write_back(end.pop("bytes"), s.output, s.if_exists, f"ray{k}")
+                        end["result"]["output"] = s.output
+                    except (OSError, InputError) as exc:
+                        end = {"status": "failed",
+                               "message": f"The result could not be written: {exc}"}
+                ends[k] = end
+                if on_end is not None:
+                    on_end(k, end)
+            if on_progress is not None:
+                on_progress(len(ends), len(refs))
+        return [ends[k] for k in range(len(refs))]
     finally:
         if started_here:
             ray.shutdown()
