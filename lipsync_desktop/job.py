@@ -13,6 +13,8 @@ import shutil
 import time
 import traceback
 import uuid
+from collections import deque
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -204,6 +206,7 @@ def _validate(run: _Run) -> None:
     """Inputs, output path and lock, engine: everything that can be refused before work."""
     spec, log = run.spec, run.log
     spec.validate()
+    render_threads()  # a bad LIPSYNC_RENDER_THREADS is refused before any work
     limits = spec.limits or Settings.load().limits
     run.vinfo = validate_video(spec.video, limits, spec.start, spec.end)
     run.ainfo = validate_audio(spec.audio, limits)
@@ -460,6 +463,26 @@ def _output_audio(spec: JobSpec, vinfo: VideoFile, ainfo: AudioFile, preset: Exp
     return str(out), preset.audio_args("flac", can_copy=False)
 
 
+IN_FLIGHT_PER_THREAD = 3  # frames queued per render thread (bounds the frames in memory)
+
+
+def render_threads() -> int:
+    """``LIPSYNC_RENDER_THREADS`` (default: the cores, at most 4), capped at the core count;
+    anything but a whole number of 1 or more is refused with a sentence."""
+    cores = os.cpu_count() or 1
+    text = os.environ.get("LIPSYNC_RENDER_THREADS", "").strip()
+    if not text:
+        return max(1, min(4, cores))
+    try:
+        n = int(text)
+        if n < 1:
+            raise ValueError
+    except ValueError:
+        raise LipsyncError(f"LIPSYNC_RENDER_THREADS must be a whole number of 1 or more, not "
+                           f"'{text[:40]}'. Unset it to use the default.") from None
+    return min(n, cores)
+
+
 def _render(spec: JobSpec, vinfo: VideoFile, track, engine, plan: SegmentPlan,
             layout_map: OutputMap, frames: tuple[int, int], preset: ExportPreset, tmp_out: Path,
             audio_path: str, audio_args: list[str], progress: StageProgress,
@@ -476,16 +499,41 @@ def _render(spec: JobSpec, vinfo: VideoFile, track, engine, plan: SegmentPlan,
                          preset.video_args(), preset.pix_fmt_for(video.pix_fmt),
                          audio_path, audio_args, list(preset.container_info.muxer_args),
                          layout)
+    threads = render_threads()
+    # frames composite on several threads (OpenCV and numpy release the GIL), at most a few
+    # in flight, and are written in order: the same bytes as on one thread
+    in_flight: deque = deque()
+    written = 0
+
+    def write_oldest() -> None:
+        nonlocal written
+        done = in_flight.popleft()
+        writer.write(done.result() if isinstance(done, Future) else done)
+        written += 1
+        progress.tick(written, len(indices))
+
     try:
-        for j, (src, frame) in enumerate(read_plan(spec.video, video, indices, layout=layout)):
-            k = w0 + j
-            if track is not None and seg_lo <= k < seg_hi:
-                out_i = k - seg_lo
-                rel = src - first
-                if plan.driven[out_i] and track.present(rel):
-                    frame = engine.render(out_i, rel, frame)
-            writer.write(frame)
-            progress.tick(j + 1, len(indices))
+        with ThreadPoolExecutor(threads, thread_name_prefix="render") as pool:
+            try:
+                for j, (src, frame) in enumerate(read_plan(spec.video, video, indices,
+                                                           layout=layout)):
+                    k = w0 + j
+                    item: Any = frame
+                    if track is not None and seg_lo <= k < seg_hi:
+                        out_i = k - seg_lo
+                        rel = src - first
+                        if plan.driven[out_i] and track.present(rel):
+                            item = pool.submit(engine.render, out_i, rel, frame) \
+                                if threads > 1 else engine.render(out_i, rel, frame)
+                    in_flight.append(item)
+                    while len(in_flight) > IN_FLIGHT_PER_THREAD * threads:
+                        write_oldest()
+                while in_flight:
+                    write_oldest()
+            finally:
+                for item in in_flight:  # stopped early: what is queued is not wanted
+                    if isinstance(item, Future):
+                        item.cancel()
         writer.finish()
     except BaseException:
         writer.abort()

@@ -5,7 +5,7 @@ import threading
 import numpy as np
 import pytest
 
-from lipsync_desktop.errors import InputError, JobCancelled
+from lipsync_desktop.errors import InputError, JobCancelled, LipsyncError
 from lipsync_desktop.job import JobSpec, run_job
 from lipsync_desktop.media.probe import probe
 from lipsync_desktop.presets import BUILTIN_PRESETS
@@ -208,3 +208,25 @@ def test_a_job_after_the_face_gallery_reuses_its_analysis(face_video, speech, tm
     assert not cold_part.analysis_reused
     assert np.array_equal(media.decode_frames(tmp_path / "part.mp4"),
                           media.decode_frames(tmp_path / "part2.mp4"))
+
+
+def test_frames_composited_on_several_threads_are_the_one_thread_result(face_video, speech,
+                                                                         tmp_path, monkeypatch):
+    """Issue 21.2: rendering runs on several threads; the output is the same, bit for bit
+    (a lossless preset, so the comparison is of the frames themselves)."""
+    from lipsync_desktop.presets import ExportPreset, save_user_preset
+
+    save_user_preset(ExportPreset("lossless", "Lossless", "h264", "mkv", 0, "ultrafast"))
+    outs = []
+    for threads in ("1", "3"):
+        monkeypatch.setenv("LIPSYNC_RENDER_THREADS", threads)
+        out = tmp_path / f"t{threads}.mkv"
+        result = run_job(JobSpec(str(face_video), str(speech), str(out), tier="final",
+                                 preset="lossless"))
+        assert result.engine_stats["rendered"] > 0
+        outs.append((media.decode_frames(out), result.engine_stats))
+    assert np.array_equal(outs[0][0], outs[1][0])
+    assert outs[0][1]["rendered"] == outs[1][1]["rendered"]
+    monkeypatch.setenv("LIPSYNC_RENDER_THREADS", "lots")
+    with pytest.raises(LipsyncError, match="LIPSYNC_RENDER_THREADS"):
+        run_job(JobSpec(str(face_video), str(speech), str(tmp_path / "x.mp4"), tier="draft"))

@@ -53,7 +53,9 @@ class Engine(ABC):
     @abstractmethod
     def render(self, out_index: int, src_index: int, frame: np.ndarray) -> np.ndarray:
         """Return output frame ``out_index`` made from source frame ``src_index``, in the
-        context's layout (RGB unless the engine supports I420 and the clip allows it)."""
+        context's layout (RGB unless the engine supports I420 and the clip allows it).
+        Called from several threads at once (frames composite in parallel): it must not
+        change ``frame`` nor share state between calls without a lock."""
 
     def debug_series(self) -> dict[str, np.ndarray]:
         """Per output frame of the segment, for the target plot: ``target`` (the opening

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+
 import numpy as np
 
 from lipsync_desktop.engines.base import Engine, EngineContext
@@ -13,9 +15,11 @@ class PassthroughEngine(Engine):
 
     def prepare(self, ctx: EngineContext) -> None:
         self.rendered = 0
+        self._lock = threading.Lock()
 
     def render(self, out_index: int, src_index: int, frame: np.ndarray) -> np.ndarray:
-        self.rendered += 1
+        with self._lock:
+            self.rendered += 1
         return frame
 
     def stats(self) -> dict:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 from typing import Any
 
@@ -96,6 +97,7 @@ class MouthBankEngine(Engine):
                        self.shape.width[usable], ctx.transcript, ctx.language)
         self.plan = plan
         self._warnings = []
+        self._stats_lock = threading.Lock()
         if plan.curves.note:
             self._warnings.append(plan.curves.note + "; the mouth follows the audio alone.")
             ctx.log.warning(self._warnings[-1])
@@ -141,20 +143,24 @@ class MouthBankEngine(Engine):
                          "(no source this open shows its interior): the gap between the lips "
                          "is stretched there", self._stats["stretched_open"])
 
+    def _count(self, key: str) -> None:
+        with self._stats_lock:  # render runs on several threads
+            self._stats[key] += 1
+
     def render(self, out_index: int, src_index: int, frame: np.ndarray) -> np.ndarray:
         pos = int(self.path[out_index])
         weight = float(self.weight[out_index])
         if pos < 0 or weight <= 0.0:
-            self._stats["unchanged"] += 1
+            self._count("unchanged")
             return frame
         src_frame = self.bank.frames[pos]
         show_width = float(self.show_width[out_index])
         if src_frame == src_index and abs(self.shape.opening[src_index] - self.target[out_index]) \
                 < 0.005 and abs(self.shape.width[src_index] - show_width) < 0.005:
             # its own mouth already fits: leave the pixels alone
-            self._stats["unchanged"] += 1
+            self._count("unchanged")
             return frame
-        self._stats["rendered"] += 1
+        self._count("rendered")
         dst_lm, crop = self.shape.landmarks[src_index], self.bank.crops[pos]
         offset, src_lm = self.bank.offsets[pos], self.shape.landmarks[src_frame]
         multiband, interpolation = self.settings.multiband, self.settings.interpolation
