@@ -107,7 +107,7 @@ def test_a_delivery_gives_up_after_the_schedule(tmp_path):
     worker = deliveries.DeliveryWorker(q, lambda: SECRET, lambda *a, **k: "the webhook answered 503",
                                        clock=lambda: clock[0])
     for _ in range(len(deliveries.BACKOFF_S) + 1):
-        clock[0] += 7 * 3600
+        clock[0] += 8 * 3600  # past the longest step with its jitter (6 h + 20%)
         worker.deliver_due()
     [d] = q.deliveries_of(job_id)
     assert d["state"] == "failed" and d["attempts"] == len(deliveries.BACKOFF_S) + 1
