@@ -62,6 +62,22 @@ def default_sync_mode(trimmed: bool) -> str:
     """The sync mode a job gets when none is chosen: it depends on whether it is trimmed."""
     return DEFAULT_SYNC_MODE_TRIMMED if trimmed else DEFAULT_SYNC_MODE
 
+# --- where the models run ------------------------------------------------------
+
+DEVICE_AUTO = "auto"
+DEVICES: tuple[Choice, ...] = (
+    Choice(DEVICE_AUTO, "Automatic", "The first accelerator that works here (CUDA, CoreML, "
+           "DirectML), else the CPU."),
+    Choice("cpu", "CPU", "The processor only: the reference path, on every machine."),
+    Choice("cuda", "NVIDIA GPU (CUDA)", "onnxruntime's CUDA provider; needs the 'gpu' extra "
+           "(onnxruntime-gpu) and an NVIDIA driver. Linux and Windows."),
+    Choice("coreml", "Apple (CoreML)", "onnxruntime's CoreML provider: the GPU and Neural "
+           "Engine of a Mac. Nothing extra to install on macOS."),
+    Choice("directml", "DirectX 12 GPU (DirectML)", "onnxruntime-directml on Windows: any "
+           "DirectX 12 GPU."),
+)
+DEFAULT_DEVICE = DEVICE_AUTO
+
 # --- where a batch runs -----------------------------------------------------------
 
 EXECUTORS: tuple[Choice, ...] = (
@@ -221,3 +237,4 @@ THEMES: tuple[Choice, ...] = (
 DEFAULT_THEME = "light"
 
 MAX_PARALLEL_JOBS = 4
+MAX_THREADS = 64  # the most threads one job may be given (--threads)

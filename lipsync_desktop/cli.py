@@ -93,6 +93,17 @@ def _face(text: str) -> str:
     return text.strip()
 
 
+def _threads(text: str) -> int:
+    try:
+        n = int(text)
+    except ValueError:
+        n = 0
+    if not 1 <= n <= choices.MAX_THREADS:
+        raise argparse.ArgumentTypeError(
+            f"'{text}' is not a number of threads (a whole number from 1 to {choices.MAX_THREADS})")
+    return n
+
+
 def _labels(table) -> str:
     return "; ".join(f"{c.key}: {c.help}" for c in table)
 
@@ -171,6 +182,14 @@ def _build_parser() -> argparse.ArgumentParser:
                      help="the transcript's language as an espeak-ng code: en, de, fr, es, it, "
                           "ru, cmn, ja, ... (default: en; without a transcript no language "
                           "setting is needed)")
+    run.add_argument("--device", choices=choices.keys(choices.DEVICES), default=None,
+                     help="where the models run (default: the Preferences' device, auto "
+                          "unless set). " + _labels(choices.DEVICES)
+                          + ". 'lipsync-desktop devices' lists what this machine has")
+    run.add_argument("--threads", type=_threads, default=None, metavar="N",
+                     help="the cores this job keeps busy (default: the machine's cores shared "
+                          "by the Preferences' parallel jobs); the result is the same on any "
+                          "number")
     run.add_argument("--debug-targets", metavar="PNG",
                      help="also write a plot of the new audio, the mouth opening aimed for, "
                           "the source mouths chosen and the opening measured back on the "
@@ -191,6 +210,11 @@ def _build_parser() -> argparse.ArgumentParser:
     faces.add_argument("--end", type=_seconds, metavar="SECONDS",
                        help="scan up to this time (default: the end)")
     faces.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+
+    devices = sub.add_parser("devices", help="list the devices the models can run on here",
+                             description="Each device --device takes, whether it works on "
+                                         "this machine and, if not, why; and what auto picks.")
+    devices.add_argument("--json", action="store_true", help="print them as JSON")
 
     sub.add_parser("presets", help="list export presets",
                    description="List the shipped export presets and your own.")
@@ -339,7 +363,14 @@ def spec_from_args(args: argparse.Namespace) -> JobSpec:
                    sync_mode=args.sync_mode or choices.default_sync_mode(trimmed),
                    start=args.start, end=args.end, if_exists=args.if_exists,
                    debug_targets=args.debug_targets, transcript=_transcript(args),
-                   language=args.language)
+                   language=args.language, device=args.device or _preferred_device(),
+                   threads=args.threads)
+
+
+def _preferred_device() -> str:
+    from lipsync_desktop.settings import Settings
+
+    return Settings.load().preferences.device
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
@@ -376,6 +407,21 @@ def _cmd_faces(args: argparse.Namespace) -> int:
         for face in out["faces"]:
             face["thumbnail"] = by_id.get(face["id"])
     _say(json.dumps(out, indent=2))
+    return EXIT_OK
+
+
+def _cmd_devices(args: argparse.Namespace) -> int:
+    from lipsync_desktop.devices import probe_devices, resolve_device
+
+    found = probe_devices()
+    auto = resolve_device(choices.DEVICE_AUTO).key
+    if args.json:
+        _say(json.dumps({"devices": [d.to_json() for d in found], "auto": auto}, indent=2))
+        return EXIT_OK
+    for d in found:
+        mark = "yes" if d.available else "no "
+        _say(f"{d.key:<9} {mark}  {d.reason}")
+    _say(f"auto picks: {auto}")
     return EXIT_OK
 
 
@@ -542,6 +588,7 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_BAD_INPUT
     _start_up()
     handler = {"run": _cmd_run, "faces": _cmd_faces, "presets": _cmd_presets,
+               "devices": _cmd_devices,
                "serve": _cmd_serve, "webhook": _cmd_webhook, "batch": _cmd_batch}[args.command]
     try:
         return handler(args)

@@ -7,17 +7,35 @@ writes through a temporary file renamed into place, so a worker killed mid-job l
 half-written result; Ray runs such a task again (``max_retries``), and the retry first
 removes what the killed worker left on that node (``leftovers.clean_leftovers``). Each task
 asks for CPUs by tier. Finished rows are recorded in the batch's own queue (its result
-cache), so running the batch again skips rows whose result is already there, as locally."""
+cache), so running the batch again skips rows whose result is already there, as locally.
+A job on ``--device cuda`` asks for half a GPU (``task_plan``)."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import asdict
-from typing import Any
+from dataclasses import asdict, replace
+from typing import TYPE_CHECKING, Any
 
 from lipsync_desktop.errors import InputError
 
+if TYPE_CHECKING:
+    from lipsync_desktop.spec import JobSpec
+
 CPUS_BY_TIER = {"draft": 1, "final": 2}  # what a job of each tier keeps busy
+GPU_SHARE = 0.5  # a job on --device cuda asks for half a GPU: two share one card
+
+
+def task_plan(spec: JobSpec) -> tuple[JobSpec, dict]:
+    """The job as a task runs it and what the task asks Ray for: its tier's CPUs (and the
+    job is held to that many threads unless it names its own), half a GPU when it asks for
+    CUDA (Ray then places it on a node with one and shows it only that card)."""
+    cpus = CPUS_BY_TIER.get(spec.tier, 1)
+    options: dict = {"num_cpus": cpus}
+    if spec.device == "cuda":
+        options["num_gpus"] = GPU_SHARE
+    if spec.threads is None:
+        spec = replace(spec, threads=cpus)
+    return spec, options
 MAX_RETRIES = 2  # a task whose worker died is run again this many times
 MAX_SHIP_BYTES = 2 * 1024**3  # --ship-inputs: at most this much of one job's inputs
 
@@ -124,10 +142,12 @@ def run_on_ray(specs: list, address: str | None,
         task = ray.remote(_run_shipped if ship_inputs else _run_row)
         refs = []
         for s in specs:
-            args = (s.to_json(),) if not ship_inputs else (
-                s.to_json(), ray.put(Path(s.video).read_bytes()), ray.put(Path(s.audio).read_bytes()))
-            refs.append(task.options(num_cpus=CPUS_BY_TIER.get(s.tier, 1),
-                                     max_retries=MAX_RETRIES, retry_exceptions=False).remote(*args))
+            run, asks = task_plan(s)
+            args = (run.to_json(),) if not ship_inputs else (
+                run.to_json(), ray.put(Path(s.video).read_bytes()),
+                ray.put(Path(s.audio).read_bytes()))
+            refs.append(task.options(**asks, max_retries=MAX_RETRIES,
+                                     retry_exceptions=False).remote(*args))
         index = {ref: k for k, ref in enumerate(refs)}
         ends: dict[int, dict] = {}
         pending = list(refs)

@@ -22,6 +22,8 @@ from typing import Any
 import numpy as np
 
 from lipsync_desktop import __version__, choices
+from lipsync_desktop.budget import job_threads, machine_cores
+from lipsync_desktop.devices import ResolvedDevice, resolve_device
 from lipsync_desktop.engines.base import EngineContext, create_engine
 from lipsync_desktop.errors import InputError, JobCancelled, LipsyncError
 from lipsync_desktop.faces import analysis_cache
@@ -46,6 +48,7 @@ from lipsync_desktop.presets import ExportPreset
 from lipsync_desktop.progress import CancelToken, ProgressCallback, StageProgress
 from lipsync_desktop.settings import Settings
 from lipsync_desktop.spec import JobResult, JobSpec, check_seconds  # noqa: F401 (re-exported)
+from lipsync_desktop.stage_clock import Mark, Splits, cores_used, cpu_seconds
 from lipsync_desktop.timeline import OutputMap, SegmentPlan, frame_range, output_map, plan_segment
 
 STAGE_WEIGHTS = {"validate": 0.02, "faces": 0.3, "audio": 0.03, "engine": 0.2, "render": 0.45}
@@ -97,7 +100,8 @@ def _check_output(spec: JobSpec, preset: ExportPreset, output: Path) -> None:
 
 
 def _analyse(path: str, vinfo: VideoFile, first: int, stop: int, progress: StageProgress,
-             tier: choices.TierChoice) -> tuple[FaceAnalysis, np.ndarray | None, bool]:
+             tier: choices.TierChoice, device: ResolvedDevice,
+             workers: int | None = None) -> tuple[FaceAnalysis, np.ndarray | None, bool]:
     """Face tracks of frames [first, stop), scored against the clip's own speech if any;
     that speech (16 kHz mono) or None; and whether the tracks came from the analysis cache.
 
@@ -112,7 +116,8 @@ def _analyse(path: str, vinfo: VideoFile, first: int, stop: int, progress: Stage
     reused = whole is not None and whole.start == 0 and whole.n_frames >= stop
     if not reused:
         whole = analyze_faces(path, video, 0, video.frame_count, progress,
-                              stride=tier.analysis_stride, mesh_side=tier.mesh_side)
+                              stride=tier.analysis_stride, mesh_side=tier.mesh_side,
+                              workers=workers, providers=device.providers)
         analysis_cache.store(key, whole)
     else:
         progress.tick(video.frame_count, video.frame_count)
@@ -129,7 +134,8 @@ def _analyse(path: str, vinfo: VideoFile, first: int, stop: int, progress: Stage
 
 def find_faces(video_path: str, start: float | None = None, end: float | None = None,
                tier: str = choices.DEFAULT_TIER, on_progress: ProgressCallback | None = None,
-               cancel: CancelToken | None = None) -> tuple[VideoFile, FaceAnalysis, int | None]:
+               cancel: CancelToken | None = None, device: str = choices.DEFAULT_DEVICE,
+               ) -> tuple[VideoFile, FaceAnalysis, int | None]:
     """The faces a job on this clip would see, and the one ``auto`` picks (its id or None).
 
     The CLI's ``faces`` command and the GUI's face gallery both call this."""
@@ -139,7 +145,7 @@ def find_faces(video_path: str, start: float | None = None, end: float | None = 
     first, stop = frame_range(start, end, vinfo.video.fps, vinfo.video.frame_count)
     progress.start("faces", vinfo.video.frame_count)
     faces, _, _ = _analyse(video_path, vinfo, first, stop, progress,
-                           choices.by_key(choices.TIERS, tier))
+                           choices.by_key(choices.TIERS, tier), resolve_device(device))
     auto = choose_face(faces, choices.FACE_AUTO)
     return vinfo, faces, auto.id if auto else None
 
@@ -186,6 +192,10 @@ class _Run:
     new_audio: np.ndarray | None = None
     plan: SegmentPlan | None = None
     layout: str = RGB
+    device: ResolvedDevice | None = None
+    threads: int = 1
+    cores: dict[str, float] = field(default_factory=dict)  # per stage: CPU s / wall s
+    splits: Splits = field(default_factory=Splits)  # the parts of the engine and render
 
 
 class _Stage:
@@ -195,18 +205,22 @@ class _Stage:
         self.run, self.stage, self.total = run, stage, total
 
     def __enter__(self) -> None:
-        self.t0 = time.monotonic()
+        self.t0 = Mark.now()
         self.run.progress.start(self.stage, self.total)
 
     def __exit__(self, *exc: object) -> None:
-        self.run.timings[self.stage] = time.monotonic() - self.t0
+        end = Mark.now()
+        self.run.timings[self.stage] = end.wall - self.t0.wall
+        self.run.cores[self.stage] = cores_used(self.t0, end)
 
 
 def _validate(run: _Run) -> None:
     """Inputs, output path and lock, engine: everything that can be refused before work."""
     spec, log = run.spec, run.log
     spec.validate()
-    render_threads()  # a bad LIPSYNC_RENDER_THREADS is refused before any work
+    run.threads = job_threads(spec.threads)  # a bad LIPSYNC_RENDER_THREADS is refused here
+    run.device = resolve_device(spec.device)  # a device this machine lacks, too
+    log.info("%s; %d thread(s)", run.device.describe(), run.threads)
     limits = spec.limits or Settings.load().limits
     run.vinfo = validate_video(spec.video, limits, spec.start, spec.end)
     run.ainfo = validate_audio(spec.audio, limits)
@@ -231,8 +245,10 @@ def _find_faces(run: _Run) -> None:
     assert run.vinfo is not None
     log = run.log
     tier = choices.by_key(choices.TIERS, run.spec.tier)
+    assert run.device is not None
     faces, run.clip_audio, run.reused = _analyse(run.spec.video, run.vinfo, run.first, run.stop,
-                                                 run.progress, tier)
+                                                 run.progress, tier, run.device,
+                                                 workers=run.threads)
     if run.reused:
         log.info("faces: the analysis of this clip was reused from the cache (made by the face "
                  "gallery or an earlier job); the faces pass is skipped")
@@ -285,6 +301,8 @@ def _prepare_engine(run: _Run) -> None:
         clip_audio=run.clip_audio, layout=run.layout, transcript=spec.transcript,
         language=spec.language)
     run.engine.prepare(ctx)
+    for part, seconds in run.engine.timings().items():
+        run.splits.add(part, seconds)
     run.warnings.extend(run.engine.warnings())
 
 
@@ -327,7 +345,8 @@ def _render_result(run: _Run) -> None:
                                 *video.display_size, preset.video_codec.label, *out_size))
         log.warning(run.warnings[-1])
     _render(spec, run.vinfo, run.track, run.engine, run.plan, layout_map, (w0, w1), preset,
-            run.tmp_out, audio_path, audio_args, run.progress, run.layout)
+            run.tmp_out, audio_path, audio_args, run.progress, run.layout, run.threads,
+            run.splits)
 
 
 def _commit(run: _Run) -> None:
@@ -371,7 +390,7 @@ def run_job(spec: JobSpec, on_progress: ProgressCallback | None = None,
         exc.log_path = str(jlog.path)
         raise
     run = _Run(spec, log, jlog.job_id, progress, inflight, window)
-    t_job = time.monotonic()
+    t_job, cpu_job = time.monotonic(), cpu_seconds()
     try:
         with _Stage(run, "validate"):
             _validate(run)
@@ -390,12 +409,17 @@ def run_job(spec: JobSpec, on_progress: ProgressCallback | None = None,
         run.timings["total"] = time.monotonic() - t_job
         stats = run.engine.stats() if run.track is not None else {}
         log.info("engine stats: %s", json.dumps(stats))
-        log.info("done in %.2f s: %s (timings %s)", run.timings["total"], run.output,
-                 json.dumps({k: round(v, 3) for k, v in run.timings.items()}))
+        run.cores["total"] = cores_used(Mark(t_job, cpu_job), Mark.now())
+        breakdown = {k: round(v, 3) for k, v in run.splits.seconds.items()}
+        log.info("done in %.2f s: %s (timings %s; parts %s; cores busy %s)",
+                 run.timings["total"], run.output,
+                 json.dumps({k: round(v, 3) for k, v in run.timings.items()}),
+                 json.dumps(breakdown), json.dumps(run.cores))
         n_total = run.first + run.plan.n_out + max(0, video.frame_count - run.stop)
         return JobResult(str(run.output), str(jlog.path), run.track.id if run.track else None,
                          n_total, n_total / video.fps, run.timings, stats, run.warnings,
-                         run.reused)
+                         run.reused, breakdown, dict(run.cores), run.device.key
+                         if run.device else "cpu", run.threads)
     except JobCancelled as exc:
         log.warning("cancelled by the user; partial output removed")
         exc.log_path = str(jlog.path)
@@ -466,29 +490,17 @@ def _output_audio(spec: JobSpec, vinfo: VideoFile, ainfo: AudioFile, preset: Exp
 IN_FLIGHT_PER_THREAD = 3  # frames queued per render thread (bounds the frames in memory)
 
 
-def render_threads() -> int:
-    """``LIPSYNC_RENDER_THREADS`` (default: the cores, at most 4), capped at the core count;
-    anything but a whole number of 1 or more is refused with a sentence."""
-    cores = os.cpu_count() or 1
-    text = os.environ.get("LIPSYNC_RENDER_THREADS", "").strip()
-    if not text:
-        return max(1, min(4, cores))
-    try:
-        n = int(text)
-        if n < 1:
-            raise ValueError
-    except ValueError:
-        raise LipsyncError(f"LIPSYNC_RENDER_THREADS must be a whole number of 1 or more, not "
-                           f"'{text[:40]}'. Unset it to use the default.") from None
-    return min(n, cores)
-
-
 def _render(spec: JobSpec, vinfo: VideoFile, track, engine, plan: SegmentPlan,
             layout_map: OutputMap, frames: tuple[int, int], preset: ExportPreset, tmp_out: Path,
             audio_path: str, audio_args: list[str], progress: StageProgress,
-            layout: str) -> None:
+            layout: str, threads: int = 1, splits: Splits | None = None) -> None:
     """Write result frames [frames[0], frames[1]) of ``layout_map`` (every clip frame it
-    names is read once, in order); only the re-dubbed ones go through the engine."""
+    names is read once, in order); only the re-dubbed ones go through the engine, on
+    ``threads`` threads (the encoder is held to them too when they are fewer than the
+    cores: the job's share of the machine). ``splits`` gets where this thread waited:
+    ``decode`` (the next frame), ``composite`` (a frame's engine work), ``encode`` (the
+    encoder taking a frame), ``mux`` (the encoder's last frames and the container), and
+    ``composite_cpu`` (the engine's seconds summed over its threads)."""
     video = vinfo.video
     w, h = video.display_size
     w0, w1 = frames
@@ -496,35 +508,51 @@ def _render(spec: JobSpec, vinfo: VideoFile, track, engine, plan: SegmentPlan,
     seg_lo, seg_hi = layout_map.redubbed
     first = seg_lo  # the segment's first clip frame is its first result frame
     writer = FrameWriter(str(tmp_out), w, h, video.fps_fraction, ColorInfo.of(video),
-                         preset.video_args(), preset.pix_fmt_for(video.pix_fmt),
-                         audio_path, audio_args, list(preset.container_info.muxer_args),
-                         layout)
-    threads = render_threads()
+                         preset.video_args(threads if threads < machine_cores() else None),
+                         preset.pix_fmt_for(video.pix_fmt), audio_path, audio_args,
+                         list(preset.container_info.muxer_args), layout)
+    threads = max(1, threads)
     # frames composite on several threads (OpenCV and numpy release the GIL), at most a few
     # in flight, and are written in order: the same bytes as on one thread
     in_flight: deque = deque()
     written = 0
+    splits = splits if splits is not None else Splits()
+
+    def render(out_i: int, rel: int, frame: np.ndarray) -> np.ndarray:
+        with splits.time("composite_cpu"):
+            return engine.render(out_i, rel, frame)
 
     def write_oldest() -> None:
         nonlocal written
         done = in_flight.popleft()
-        writer.write(done.result() if isinstance(done, Future) else done)
+        if isinstance(done, Future):
+            with splits.time("composite"):
+                done = done.result()
+        with splits.time("encode"):
+            writer.write(done)
         written += 1
         progress.tick(written, len(indices))
 
     try:
         with ThreadPoolExecutor(threads, thread_name_prefix="render") as pool:
             try:
-                for j, (src, frame) in enumerate(read_plan(spec.video, video, indices,
-                                                           layout=layout)):
+                frames_in = enumerate(read_plan(spec.video, video, indices, layout=layout))
+                while True:
+                    with splits.time("decode"):
+                        j, (src, frame) = next(frames_in, (-1, (0, None)))
+                    if frame is None:
+                        break
                     k = w0 + j
                     item: Any = frame
                     if track is not None and seg_lo <= k < seg_hi:
                         out_i = k - seg_lo
                         rel = src - first
                         if plan.driven[out_i] and track.present(rel):
-                            item = pool.submit(engine.render, out_i, rel, frame) \
-                                if threads > 1 else engine.render(out_i, rel, frame)
+                            if threads > 1:
+                                item = pool.submit(render, out_i, rel, frame)
+                            else:
+                                with splits.time("composite"):
+                                    item = render(out_i, rel, frame)
                     in_flight.append(item)
                     while len(in_flight) > IN_FLIGHT_PER_THREAD * threads:
                         write_oldest()
@@ -534,7 +562,8 @@ def _render(spec: JobSpec, vinfo: VideoFile, track, engine, plan: SegmentPlan,
                 for item in in_flight:  # stopped early: what is queued is not wanted
                     if isinstance(item, Future):
                         item.cancel()
-        writer.finish()
+        with splits.time("mux"):
+            writer.finish()
     except BaseException:
         writer.abort()
         raise

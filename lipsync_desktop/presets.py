@@ -71,8 +71,9 @@ class ExportPreset:
             raise InputError(f"Preset '{self.key}': audio_rate must be 8000-192000 Hz.",
                              "bad_preset")
 
-    def video_args(self) -> list[str]:
-        """ffmpeg arguments for the video encoder."""
+    def video_args(self, threads: int | None = None) -> list[str]:
+        """ffmpeg arguments for the video encoder; ``threads``: hold it to that many (None:
+        the encoder's own choice, every core)."""
         vc = self.video_codec
         args = ["-c:v", vc.encoder]
         q = str(int(self.quality))
@@ -88,6 +89,8 @@ class ExportPreset:
             args += ["-crf", q, "-b:v", "0", "-deadline", "good", "-cpu-used", self.speed]
         elif vc.encoder == "libsvtav1":
             args += ["-crf", q, "-preset", self.speed]
+        if threads is not None:
+            args += ["-threads", str(int(threads))]
         return args + list(vc.extra_args)
 
     def pix_fmt_for(self, source_pix_fmt: str) -> str:

@@ -254,7 +254,7 @@ class Session:
                        face=self.face_choice(), tier=self.tier, preset=self.preset_key,
                        sync_mode=self.sync_mode, start=self.start, end=self.end,
                        if_exists="refuse", transcript=self.transcript.strip() or None,
-                       language=self.language.strip() or "en")
+                       language=self.language.strip() or "en", device=self.prefs.device)
 
     def batch_spec(self, clip: str, taken: set[Path]) -> JobSpec:
         """A queue job for another clip with this audio and these settings (auto face, no
@@ -270,4 +270,4 @@ class Session:
                        face=choices.FACE_AUTO, tier=self.tier, preset=self.preset_key,
                        sync_mode=self.sync_mode, if_exists="refuse",
                        transcript=self.transcript.strip() or None,
-                       language=self.language.strip() or "en")
+                       language=self.language.strip() or "en", device=self.prefs.device)

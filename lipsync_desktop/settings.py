@@ -50,6 +50,8 @@ class Preferences:
     # name (empty: the user's home), and how many waiting jobs it accepts before a 429
     api_folders: list[str] = field(default_factory=list, metadata={"max_len": 50})
     api_max_waiting: int = field(default=100, metadata={"min": 1, "max": 100_000})
+    # where the models run when a job does not say (``choices.DEVICES``)
+    device: str = field(default=choices.DEFAULT_DEVICE, metadata=_one_of(choices.DEVICES))
     # the webhook retry schedule's scale (1: about 5 s ... 6 h; tests shrink it)
     webhook_retry_scale: float = field(default=1.0, metadata={"min": 0.0001, "max": 100.0})
 
@@ -59,6 +61,8 @@ class Preferences:
             self.theme = choices.DEFAULT_THEME
         if self.queue_done not in choices.keys(choices.QUEUE_DONE_ACTIONS):
             self.queue_done = choices.DEFAULT_QUEUE_DONE
+        if self.device not in choices.keys(choices.DEVICES):
+            self.device = choices.DEFAULT_DEVICE
         if self.default_tier not in choices.keys(choices.TIERS):
             self.default_tier = choices.DEFAULT_TIER
         self.parallel_jobs = max(1, min(choices.MAX_PARALLEL_JOBS, int(self.parallel_jobs)))

@@ -83,6 +83,10 @@ class JobSpec:
     limits: Limits | None = None
     # where to POST the signed end-of-job message (the API's per-job webhook)
     callback_url: str | None = field(default=None, metadata={"max_len": 2000})
+    # where the models run (``devices.resolve_device``); auto: an accelerator if one works
+    device: str = field(default=choices.DEFAULT_DEVICE, metadata=_one_of(choices.DEVICES))
+    # the cores this job may keep busy (None: the machine's share, ``budget.job_threads``)
+    threads: int | None = field(default=None, metadata={"min": 1, "max": choices.MAX_THREADS})
 
     def to_json(self) -> dict:
         d = asdict(self)
@@ -109,10 +113,15 @@ class JobSpec:
                              f"({start:g} s).", "bad_range")
         for value, table, what in ((self.tier, choices.TIERS, "tier"),
                                    (self.sync_mode, choices.SYNC_MODES, "sync mode"),
-                                   (self.if_exists, choices.OUTPUT_EXISTS, "if-exists choice")):
+                                   (self.if_exists, choices.OUTPUT_EXISTS, "if-exists choice"),
+                                   (self.device, choices.DEVICES, "device")):
             if value not in choices.keys(table):
                 raise InputError(f"Unknown {what} '{value}'; choose from "
                                  f"{', '.join(choices.keys(table))}.", "bad_choice")
+        if self.threads is not None and not (isinstance(self.threads, int)
+                                             and 1 <= self.threads <= choices.MAX_THREADS):
+            raise InputError(f"--threads must be a whole number from 1 to {choices.MAX_THREADS}, "
+                             f"not '{self.threads}'.", "bad_choice")
         if not str(self.output).strip():
             raise InputError("No output file was given.", "bad_output")
         if not re.fullmatch(r"[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*", self.language or ""):
@@ -153,14 +162,19 @@ class JobSpec:
             opt("--transcript", self.transcript)
         if self.language != "en":
             opt("--language", self.language)
+        if self.device != choices.DEFAULT_DEVICE:
+            opt("--device", self.device)
+        if self.threads is not None:
+            opt("--threads", self.threads)
         return shlex.join(args)
 
     def settings_key(self) -> dict:
         """The choices that change the result (for the cache): not the paths, what to do
-        with an existing output, or the limits."""
+        with an existing output, the limits or the threads (the result is the same bit for
+        bit on any number)."""
         d = self.to_json()
         for k in ("video", "audio", "output", "if_exists", "limits", "debug_targets",
-                  "callback_url"):
+                  "callback_url", "threads"):
             d.pop(k)
         return d
 
@@ -176,3 +190,9 @@ class JobResult:
     engine_stats: dict = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
     analysis_reused: bool = False  # the faces pass was skipped: its analysis was cached
+    # seconds of the stages' parts: targets, bank, select (the engine's preparation);
+    # decode, composite, encode, mux (where the render stage waited) and composite_cpu
+    parts: dict[str, float] = field(default_factory=dict)
+    cores: dict[str, float] = field(default_factory=dict)  # per stage: cores kept busy
+    device: str = "cpu"  # where the models ran
+    threads: int = 1  # the cores the job was given

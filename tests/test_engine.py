@@ -133,6 +133,25 @@ def test_selection_avoids_other_head_poses():
     assert path[0] == 2
 
 
+def test_a_wide_opening_prefers_a_source_that_shows_its_interior():
+    """Issue 20.4: a wide target opening on a near-closed source stretches its closed lips
+    into a flat dark hole; a source open that wide (teeth and tongue visible) is preferred
+    even when it is a little further from the target and the head a little turned."""
+    opening = np.array([0.03, 0.20, 0.04, 0.05])  # frame 1 is the only one open wide
+    yaw = np.array([0.0, 0.03, 0.0, 0.0])
+    zeros = np.zeros(4)
+    target = np.array([0.12])
+
+    def chosen(weights: SelectionWeights) -> int:
+        return int(select_sources(target, np.array([0]), np.arange(4), opening, yaw, zeros,
+                                  zeros, weights)[0])
+
+    assert chosen(SelectionWeights(k=4)) == 1
+    # the same choice without the interior's cost: the nearest opening, half closed (the
+    # output would stretch frame 3's gap of 0.05 to 0.12)
+    assert chosen(SelectionWeights(k=4, stretch=0.0)) == 3
+
+
 def test_fade_weights_ease_in_and_out():
     ok = np.array([1] * 20 + [0] * 5 + [1] * 20, bool)
     w = fade_weights(ok)

@@ -172,6 +172,35 @@ def test_preferences_dialog_saves(qtbot, window):
     assert Settings.load().preferences.theme == "dark"
 
 
+def test_preferences_device_lists_what_this_machine_has(qtbot, window, monkeypatch):
+    """Issue 21.3: the device choice; what is missing here is greyed out and says why; the
+    window's jobs carry the chosen device."""
+    from PySide6.QtCore import Qt
+
+    from lipsync_desktop import devices
+    from lipsync_desktop.gui.preferences import PreferencesDialog
+
+    monkeypatch.setattr(devices, "_ort_providers", lambda: ["CPUExecutionProvider"])
+    monkeypatch.setattr(devices, "_installed", lambda dist: dist == "onnxruntime")
+    devices.probe_devices.cache_clear()
+    try:
+        dlg = PreferencesDialog(window.prefs, window)
+        qtbot.addWidget(dlg)
+        box = dlg.device
+        cuda = box.findData("cuda")
+        assert not box.model().item(cuda).isEnabled()
+        assert "onnxruntime-gpu is not installed" in box.itemData(cuda, Qt.ItemDataRole.ToolTipRole)
+        assert box.model().item(box.findData("cpu")).isEnabled()
+        assert "here: cpu" in box.itemText(box.findData("auto"))
+        box.setCurrentIndex(box.findData("cpu"))
+        new = dlg.preferences()
+        assert new.device == "cpu"
+        window.prefs.device = new.device
+        assert window.session.build_spec().device == "cpu"
+    finally:
+        devices.probe_devices.cache_clear()
+
+
 HOLD_QUEUE = """
 import sys, time
 from lipsync_desktop.queue.store import JobQueue

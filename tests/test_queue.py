@@ -73,6 +73,31 @@ def test_file_digest_is_by_content_and_remembered(tmp_path):
     assert file_digest(f2, q) != file_digest(f1, q)
 
 
+def test_jobs_side_by_side_remember_the_same_clip_digest_without_a_conflict(tmp_path):
+    """Two workers hashing the same clip both remembered its digest: as two statements the
+    second insert could meet the first one's row (UNIQUE constraint failed, the job failed;
+    seen in the 50-submission API test)."""
+    q = JobQueue(tmp_path / "q.sqlite3")
+    errors: list[BaseException] = []
+    start = threading.Barrier(8)
+
+    def remember(n: int) -> None:
+        try:
+            start.wait()
+            for _ in range(40):
+                q.remember_hash("/clips/a.mp4", 1000, 5, 6, f"{n:064x}")
+        except BaseException as e:  # noqa: BLE001 - collected for the assertion
+            errors.append(e)
+
+    threads = [threading.Thread(target=remember, args=(n,)) for n in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    assert q.known_hash("/clips/a.mp4", 1000, 5, 6) in {f"{n:064x}" for n in range(8)}
+
+
 def test_job_key_depends_on_contents_and_settings_not_paths(tmp_path):
     for n in ("a", "b"):
         (tmp_path / f"{n}.mp4").write_bytes(b"video")

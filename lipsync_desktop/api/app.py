@@ -133,6 +133,13 @@ def create_app(queue: JobQueue, settings: Settings, token: str,
                 "runner": "this server" if runs_here() else
                 (f"another process: {runner.holder}" if runner is not None else "none")}
 
+    @app.get("/v1/devices", dependencies=auth)
+    def devices() -> dict[str, Any]:
+        from lipsync_desktop.devices import probe_devices, resolve_device
+
+        return {"devices": [d.to_json() for d in probe_devices()],
+                "auto": resolve_device(choices.DEVICE_AUTO).key, "default": prefs.device}
+
     @app.get("/v1/presets", dependencies=auth)
     def presets() -> list[dict[str, Any]]:
         return [dict(p.to_json(), builtin=p.builtin, available=p.available) for p in all_presets()]

@@ -13,6 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from lipsync_desktop import choices
 from lipsync_desktop.api.problems import Problem
+from lipsync_desktop.devices import resolve_device
 from lipsync_desktop.errors import InputError
 from lipsync_desktop.outputs import default_output
 from lipsync_desktop.paths import data_dir, results_dir
@@ -33,6 +34,7 @@ def _one_of(table, user_facing_only: bool = False):
 TIERS, _tier = _one_of(choices.TIERS)
 SYNC_MODES, _sync = _one_of(choices.SYNC_MODES)
 ENGINES, _engine = _one_of(choices.ENGINES, user_facing_only=True)
+DEVICES, _device = _one_of(choices.DEVICES)
 
 
 class JobRequest(BaseModel):
@@ -55,6 +57,12 @@ class JobRequest(BaseModel):
     end: float | None = Field(None, ge=0)
     transcript: str | None = Field(None, max_length=100_000)
     language: str = Field("en", max_length=35)
+    device: str | None = Field(None, json_schema_extra={"enum": DEVICES}, description=(
+        "where the models run; default: the server's Preferences (auto: an accelerator if "
+        "one works, else the CPU). GET /v1/devices lists what this machine has"))
+    threads: int | None = Field(None, ge=1, le=choices.MAX_THREADS, description=(
+        "the cores the job keeps busy; default: the machine's cores shared by the parallel "
+        "jobs. The result is the same on any number"))
     callback_url: str | None = Field(None, max_length=2000, description=(
         "POSTed a signed message (Standard Webhooks) when the job is done, failed or "
         "cancelled; retried with backoff"))
@@ -68,6 +76,11 @@ class JobRequest(BaseModel):
     @classmethod
     def _sync_mode_is_known(cls, value: str | None) -> str | None:
         return _sync(value)
+
+    @field_validator("device")
+    @classmethod
+    def _device_is_known(cls, value: str | None) -> str | None:
+        return _device(value)
 
     @field_validator("callback_url")
     @classmethod
@@ -84,6 +97,12 @@ class JobRequest(BaseModel):
     def digest(self) -> str:
         """What makes two requests the same (for idempotency keys)."""
         return hashlib.sha256(json.dumps(self.model_dump(), sort_keys=True).encode()).hexdigest()
+
+
+def _preferred_device() -> str:
+    from lipsync_desktop.settings import Settings
+
+    return Settings.load().preferences.device
 
 
 def uploads_dir() -> Path:
@@ -131,10 +150,13 @@ def to_spec(req: JobRequest, folders: list[Path]) -> JobSpec:
                    sync_mode=req.sync_mode or choices.default_sync_mode(trimmed),
                    start=req.start, end=req.end, if_exists="refuse",
                    transcript=req.transcript, language=req.language,
-                   callback_url=req.callback_url)
+                   callback_url=req.callback_url, device=req.device or _preferred_device(),
+                   threads=req.threads)
     try:
         spec.validate()
+        resolve_device(spec.device)  # a device this machine lacks is refused now, with why
     except InputError as exc:
-        raise Problem(422, exc.code or "bad_request", str(exc)) from None
+        named = "device" if exc.code == "bad_device" else None
+        raise Problem(422, exc.code or "bad_request", str(exc), named) from None
     results_dir().mkdir(parents=True, exist_ok=True)
     return spec

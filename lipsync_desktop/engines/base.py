@@ -70,6 +70,10 @@ class Engine(ABC):
         """Figures for the job log (how many frames were changed, fell back...)."""
         return {}
 
+    def timings(self) -> dict[str, float]:
+        """Seconds of the parts of ``prepare`` (for the job log's breakdown)."""
+        return {}
+
     def close(self) -> None:  # noqa: B027 - an optional hook, not abstract
         """Release resources."""
 

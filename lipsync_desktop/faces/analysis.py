@@ -11,6 +11,7 @@ import numpy as np
 from lipsync_desktop.errors import InputError
 from lipsync_desktop.faces import mouth
 from lipsync_desktop.faces.detect import MESH_CROP_SIDE
+from lipsync_desktop.faces.onnx_plan import CPU_ONLY
 from lipsync_desktop.faces.scan import ScanSettings, scan
 from lipsync_desktop.faces.tracks import MISSING, FaceTrack, FaceTracker, thumbnail
 from lipsync_desktop.media.frames import read_frame_at
@@ -94,7 +95,8 @@ def analyze_faces(path: str, video: VideoInfo, start: int = 0, count: int | None
                   progress: StageProgress | None = None, landmarks: bool = True,
                   detect_every: int = 5, stride: int = 1,
                   mesh_side: int = MESH_CROP_SIDE,
-                  workers: int | None = None) -> FaceAnalysis:
+                  workers: int | None = None,
+                  providers: tuple[str, ...] = CPU_ONLY) -> FaceAnalysis:
     """Run detection (+ landmarks) on every frame of the range and link faces into tracks.
 
     The full-range detector runs every ``detect_every`` frames (and whenever a face is
@@ -102,9 +104,10 @@ def analyze_faces(path: str, video: VideoInfo, start: int = 0, count: int | None
     With ``stride`` > 1 only every stride-th frame is measured; tracks interpolate the rest.
     ``mesh_side``: the crop size the landmark model sees (smaller is faster, less precise).
     ``workers``: threads scanning chunks side by side (default: the CPU count, up to 4).
+    ``providers``: onnxruntime's execution providers for the models (``devices``).
     """
     total = count if count is not None else max(video.frame_count - start, 1)
-    cfg = ScanSettings(landmarks, detect_every, stride, mesh_side)
+    cfg = ScanSettings(landmarks, detect_every, stride, mesh_side, providers)
     measured, n = scan(path, video, start, total, cfg, progress, workers)
     tracker = FaceTracker(video.fps)
     for frame_idx, detections in measured:

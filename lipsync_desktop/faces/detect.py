@@ -9,6 +9,7 @@ import cv2
 import numpy as np
 
 from lipsync_desktop.faces.face_models import FULL_RANGE, FaceDetectorModel, FaceMeshModel
+from lipsync_desktop.faces.onnx_plan import CPU_ONLY
 
 DETECT_MAX_SIDE = 640  # frames are shrunk to this for detection; landmarks use full res
 MESH_CROP_SIDE = 256  # default crop side for the landmark model
@@ -29,15 +30,16 @@ class FaceDetector:
     """Finds faces and their landmarks in RGB frames. Not thread-safe: one per worker."""
 
     def __init__(self, min_score: float = 0.5, landmarks: bool = True,
-                 mesh_side: int = MESH_CROP_SIDE) -> None:
+                 mesh_side: int = MESH_CROP_SIDE, providers: tuple[str, ...] = CPU_ONLY) -> None:
         self._mesh_side = mesh_side
         self._min_score = min_score
-        self._det = FaceDetectorModel(FULL_RANGE)
+        self._det = FaceDetectorModel(FULL_RANGE, providers)
         # static mode, as mediapipe's FaceMesh(static_image_mode=True): the face is found
         # afresh in every crop. Tracking from the previous frame's landmarks is a little
         # faster but measurably less precise (mouth-opening r against the real footage fell
         # by 0.03 on the dev set)
-        self._mesh = FaceMeshModel(min_detection_score=0.3) if landmarks else None
+        self._mesh = FaceMeshModel(min_detection_score=0.3, providers=providers) \
+            if landmarks else None
 
     def close(self) -> None:
         """Nothing to release (the sessions are freed with the object); kept for ``with``."""

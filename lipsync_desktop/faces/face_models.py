@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from lipsync_desktop.faces.onnx_plan import OnnxModel
+from lipsync_desktop.faces.onnx_plan import CPU_ONLY, OnnxModel
 
 
 @dataclass(frozen=True)
@@ -116,9 +116,10 @@ def weighted_nms(boxes: np.ndarray, keypoints: np.ndarray, scores: np.ndarray) -
 class FaceDetectorModel:
     """mediapipe's BlazeFace detector (full or short range) on whole RGB images."""
 
-    def __init__(self, config: DetectorConfig = FULL_RANGE) -> None:
+    def __init__(self, config: DetectorConfig = FULL_RANGE,
+                 providers: tuple[str, ...] = CPU_ONLY) -> None:
         self.config = config
-        self._model = OnnxModel(config.stem)
+        self._model = OnnxModel(config.stem, providers=providers)
         self._anchors = ssd_anchors(config)
 
     def detect(self, image: np.ndarray, min_score: float) -> list[FaceBox]:
@@ -158,9 +159,10 @@ class FaceMeshModel:
     """mediapipe's face mesh with attention (478 points), as ``FaceMesh(static_image_mode=True,
     refine_landmarks=True, max_num_faces=1)`` runs it on an image."""
 
-    def __init__(self, min_detection_score: float = 0.5) -> None:
-        self._detector = FaceDetectorModel(SHORT_RANGE)
-        self._model = OnnxModel("face_landmark_with_attention")
+    def __init__(self, min_detection_score: float = 0.5,
+                 providers: tuple[str, ...] = CPU_ONLY) -> None:
+        self._detector = FaceDetectorModel(SHORT_RANGE, providers)
+        self._model = OnnxModel("face_landmark_with_attention", providers=providers)
         self._min_score = min_detection_score
 
     def landmarks(self, image: np.ndarray) -> np.ndarray | None:

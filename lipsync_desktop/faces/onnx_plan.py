@@ -21,11 +21,15 @@ from lipsync_desktop.faces import mesh_ops
 MODELS_DIR = Path(__file__).resolve().parents[1] / "models"
 
 
+CPU_ONLY = ("CPUExecutionProvider",)
+
+
 @functools.cache
-def model_session(path: Path):
-    """One session per model file for the whole process: onnxruntime's ``run`` may be
-    called from several threads at once, so every scan worker (one per chunk) shares it
-    instead of loading the file again."""
+def model_session(path: Path, providers: tuple[str, ...] = CPU_ONLY):
+    """One session per model file and providers for the whole process: onnxruntime's
+    ``run`` may be called from several threads at once, so every scan worker (one per
+    chunk) shares it instead of loading the file again. ``providers``: onnxruntime's
+    execution providers in order (``devices.resolve_device``), the CPU's last."""
     import onnxruntime as ort
 
     opts = ort.SessionOptions()
@@ -34,7 +38,7 @@ def model_session(path: Path):
     opts.intra_op_num_threads = model_threads()
     opts.inter_op_num_threads = 1
     opts.log_severity_level = 3
-    return ort.InferenceSession(str(path), sess_options=opts, providers=["CPUExecutionProvider"])
+    return ort.InferenceSession(str(path), sess_options=opts, providers=list(providers))
 
 
 
@@ -54,7 +58,8 @@ def model_threads() -> int:
 class OnnxModel:
     """One converted model, run on a single input tensor."""
 
-    def __init__(self, stem: str, models_dir: Path = MODELS_DIR) -> None:
+    def __init__(self, stem: str, models_dir: Path = MODELS_DIR,
+                 providers: tuple[str, ...] = CPU_ONLY) -> None:
         plan_path = models_dir / f"{stem}.plan.json"
         if plan_path.is_file():
             plan = json.loads(plan_path.read_text())
@@ -69,7 +74,7 @@ class OnnxModel:
                 path = models_dir / step["run"]
                 if not path.is_file():
                     raise FileNotFoundError(f"The face model file {path} is missing; reinstall the app.")
-                sess = model_session(path)
+                sess = model_session(path, providers)
                 self._sessions[step["run"]] = sess
                 if step["inputs"] is None:  # a single-file model
                     self.input_name = sess.get_inputs()[0].name

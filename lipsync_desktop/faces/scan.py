@@ -16,6 +16,7 @@ import numpy as np
 
 from lipsync_desktop.errors import JobCancelled
 from lipsync_desktop.faces.detect import Detection, FaceDetector
+from lipsync_desktop.faces.onnx_plan import CPU_ONLY
 from lipsync_desktop.faces.tracks import appearance, face_sharpness
 from lipsync_desktop.media.frames import FrameReader
 from lipsync_desktop.media.probe import VideoInfo
@@ -34,6 +35,7 @@ class ScanSettings:
     detect_every: int = 5
     stride: int = 1
     mesh_side: int = 256
+    providers: tuple[str, ...] = CPU_ONLY  # onnxruntime's, for the face models
 
 
 @dataclass
@@ -64,7 +66,8 @@ def _scan_chunk(path: str, video: VideoInfo, start: int, a: int, b: int, cfg: Sc
     """Scan frames [a, b) of the range that begins at source frame ``start``."""
     out = ChunkResult()
     previous: list[Detection] = []
-    with FaceDetector(landmarks=cfg.landmarks, mesh_side=cfg.mesh_side) as detector, \
+    with FaceDetector(landmarks=cfg.landmarks, mesh_side=cfg.mesh_side,
+                      providers=cfg.providers) as detector, \
             FrameReader(path, video, start + a, b - a) as reader:
         for n, frame in enumerate(reader, start=a):
             if stop.is_set():

@@ -27,10 +27,10 @@ def _validate(kind: str, path: str, limits):
     return (validate_video if kind == "video" else validate_audio)(path, limits)
 
 
-def _find_faces(path: str, tier: str, cancel, on_progress):
+def _find_faces(path: str, tier: str, device: str, cancel, on_progress):
     from lipsync_desktop.job import find_faces
 
-    return find_faces(path, tier=tier, cancel=cancel, on_progress=on_progress)
+    return find_faces(path, tier=tier, cancel=cancel, on_progress=on_progress, device=device)
 
 
 class InputsController(QObject):
@@ -148,7 +148,8 @@ class InputsController(QObject):
         self.stop_scan()
         self._scanned_tier = self.session.tier
         self._requests["scan"] += 1
-        worker = CallWorker(_find_faces, path, self.session.tier, tag=self._requests["scan"],
+        worker = CallWorker(_find_faces, path, self.session.tier, self.session.prefs.device,
+                            tag=self._requests["scan"],
                             cancellable=True, reports_progress=True)
         worker.progress.connect(self._scan_progress)
         worker.done.connect(self._scan_done)

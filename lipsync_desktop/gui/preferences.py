@@ -6,8 +6,10 @@ from __future__ import annotations
 from dataclasses import replace
 from pathlib import Path
 
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QCheckBox,
+    QComboBox,
     QDialog,
     QDialogButtonBox,
     QFileDialog,
@@ -64,6 +66,29 @@ def models_page_html() -> str:
     return "".join(rows)
 
 
+def device_combo(current: str) -> QComboBox:
+    """The devices of ``choices.DEVICES``; those this machine lacks are greyed out with the
+    reason as their tooltip (a saved one that went missing stays chosen: auto's fallback
+    is the job's to say)."""
+    from lipsync_desktop.devices import probe_devices, resolve_device
+
+    box = choice_combo(choices.DEVICES, current, item_tips=True)
+    state = {d.key: d for d in probe_devices()}
+    model = box.model()
+    for i in range(box.count()):
+        key = box.itemData(i)
+        if key == choices.DEVICE_AUTO:
+            box.setItemText(i, f"Automatic (here: {resolve_device(key).key})")
+        elif key in state and not state[key].available:
+            box.setItemData(i, f"Not available here: {state[key].reason}",
+                            Qt.ItemDataRole.ToolTipRole)
+            if key != current:
+                item = model.item(i)  # type: ignore[attr-defined]
+                item.setEnabled(False)
+    box.setToolTip("Where the face models run. Warps and blends run on the CPU.")
+    return box
+
+
 class PreferencesDialog(QDialog):
     def __init__(self, prefs: Preferences, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -91,6 +116,8 @@ class PreferencesDialog(QDialog):
         form.addRow("Default tier", self.tier)
         self.theme = choice_combo(choices.THEMES, prefs.theme)
         form.addRow("Theme", self.theme)
+        self.device = device_combo(prefs.device)
+        form.addRow("Run the models on", self.device)
         tabs.addTab(general, "General")
 
         notify = QWidget()
@@ -141,7 +168,7 @@ class PreferencesDialog(QDialog):
         p = replace(self._prefs, output_dir=self.output_dir.text().strip(),
                     log_dir=self.log_dir.text().strip(),
                     parallel_jobs=self.parallel.value(), theme=self.theme.currentData(),
-                    default_tier=self.tier.currentData(),
+                    default_tier=self.tier.currentData(), device=self.device.currentData(),
                     notify_desktop=self.notify_desktop.isChecked(),
                     on_finish_command=self.command.text().strip(),
                     webhook_url=self.webhook.text().strip(),

@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import logging
 import time
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from pathlib import Path
 
+from lipsync_desktop.budget import job_threads
 from lipsync_desktop.errors import JobCancelled, LipsyncError
 from lipsync_desktop.media.validate import check_file
 from lipsync_desktop.outputs import output_path
@@ -72,6 +73,8 @@ def execute(queue: JobQueue, job: QueuedJob, on_progress: ProgressCallback | Non
                          "its result was reused instead of running again.", result,
                          earlier.log_path)
         else:
+            if spec.threads is None:  # the jobs that run side by side share the cores
+                spec = replace(spec, threads=job_threads(None, prefs.parallel_jobs))
             r = run_job(spec, progress, cancel, Path(prefs.log_dir) if prefs.log_dir else None)
             result = dict(asdict(r), identity=file_identity(r.output))
             queue.finish(job.id, "done", "", result, r.log_path)

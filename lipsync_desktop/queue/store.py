@@ -526,7 +526,11 @@ class JobQueue:
 
     def remember_hash(self, path: str, size: int, mtime_ns: int, ctime_ns: int,
                       digest: str) -> None:
+        """Keep one digest per path (its latest state). One transaction: jobs side by side
+        hash the same clip and would otherwise both delete, then both insert."""
         with self._db() as db:
+            db.execute("BEGIN IMMEDIATE")
             db.execute("DELETE FROM file_digests WHERE path = ?", (path,))
             db.execute("INSERT INTO file_digests VALUES (?, ?, ?, ?, ?)",
                        (path, size, mtime_ns, ctime_ns, digest))
+            db.execute("COMMIT")

@@ -22,11 +22,16 @@ from lipsync_desktop.engines.mouthbank.composite import (
     composite_i420,
     fit_affine,
 )
-from lipsync_desktop.engines.mouthbank.select import SelectionWeights, select_sources
+from lipsync_desktop.engines.mouthbank.select import (
+    SelectionWeights,
+    select_sources,
+    stretch_limit,
+)
 from lipsync_desktop.engines.mouthbank.targets import LEAD_FRAMES, compute, gaussian_smooth
 from lipsync_desktop.faces import mouth
 from lipsync_desktop.media.frames import ColorInfo
 from lipsync_desktop.media.yuv import I420, Converter
+from lipsync_desktop.stage_clock import Splits
 
 
 @dataclass(frozen=True)
@@ -51,9 +56,6 @@ FADE_FRAMES = 9  # ramp in/out where the face becomes unusable
 # 1.070 / 1.675 / 2, 0.243; 2.0: 1.091 / 1.795 / 2, 0.252 (man_mead_m003 1.585 -> 1.253
 # with 1.0, 1.391 with 2.0)
 WIDTH_SIGMA = 1.0
-# a frame counts as "stretched open" (stats, log and debug series) when its target opening
-# is more than this times its source's plus this many eye distances
-STRETCH_NOTE, MIN_GAP_NOTE = 1.3, 0.01
 
 
 def steady_widths(widths: np.ndarray, sigma: float = WIDTH_SIGMA) -> np.ndarray:
@@ -91,10 +93,12 @@ class MouthBankEngine(Engine):
             color = ColorInfo.of(ctx.video)
             self._converter = Converter(color.matrix, color.range == "pc")
         n_out = len(ctx.source_plan)
+        self._splits = Splits()
         self.shape = FrameShape.of_track(ctx.track, ctx.segment_frames)
         usable = self.shape.usable
-        plan = compute(ctx.audio, ctx.fps, n_out, self.shape.opening[usable],
-                       self.shape.width[usable], ctx.transcript, ctx.language)
+        with self._splits.time("targets"):
+            plan = compute(ctx.audio, ctx.fps, n_out, self.shape.opening[usable],
+                           self.shape.width[usable], ctx.transcript, ctx.language)
         self.plan = plan
         self._warnings = []
         self._stats_lock = threading.Lock()
@@ -109,14 +113,17 @@ class MouthBankEngine(Engine):
         w, h = ctx.video.display_size
         keep = choose_bank_frames(self.shape, self.settings.bank_budget_bytes, w, h)
         ctx.progress.start("engine", ctx.segment_frames, "collecting the clip's mouths")
-        self.bank: MouthBank = collect_bank(ctx.video_path, ctx.video, ctx.segment_start,
-                                            ctx.segment_frames, self.shape, keep, ctx.progress)
+        with self._splits.time("bank"):
+            self.bank: MouthBank = collect_bank(ctx.video_path, ctx.video, ctx.segment_start,
+                                                ctx.segment_frames, self.shape, keep,
+                                                ctx.progress)
         bank_frames = np.array(self.bank.frames, int)
         weights = SelectionWeights(k=self.settings.candidates)
-        self.path = select_sources(self.target, ctx.source_plan, bank_frames, self.shape.opening,
-                                   self.shape.yaw, self.shape.pitch, self.shape.roll, weights,
-                                   self.target_width, self.shape.width,
-                                   np.array(self.bank.sharpness))
+        with self._splits.time("select"):
+            self.path = select_sources(self.target, ctx.source_plan, bank_frames,
+                                       self.shape.opening, self.shape.yaw, self.shape.pitch,
+                                       self.shape.roll, weights, self.target_width,
+                                       self.shape.width, np.array(self.bank.sharpness))
         ok = ctx.driven & self.shape.usable[ctx.source_plan] & (self.path >= 0)
         self.weight = fade_weights(ok)
         chosen_width = np.full(n_out, np.nan, np.float32)
@@ -179,14 +186,14 @@ class MouthBankEngine(Engine):
                          target_width=show_width)
 
     def stretched_open(self) -> np.ndarray:
-        """Per output frame: the mouth is opened well past its source's own gap (by more
-        than ``STRETCH_NOTE``), so the interior shown is the source's, stretched."""
+        """Per output frame: the mouth is opened well past its source's own gap (beyond
+        ``select.stretch_limit``), so the interior shown is the source's, stretched."""
         out = np.zeros(len(self.path), bool)
         frames = np.array(self.bank.frames, int)
         on = (self.path >= 0) & (self.weight > 0)
         if frames.size and on.any():
             own = self.shape.opening[frames[self.path[on]]]
-            out[on] = self.target[on] > STRETCH_NOTE * own + MIN_GAP_NOTE
+            out[on] = self.target[on] > stretch_limit(own)
         return out
 
     def warnings(self) -> list[str]:
@@ -228,6 +235,10 @@ class MouthBankEngine(Engine):
 
     def stats(self) -> dict:
         return dict(self._stats)
+
+    def timings(self) -> dict[str, float]:
+        splits = getattr(self, "_splits", None)
+        return dict(splits.seconds) if splits is not None else {}
 
     def close(self) -> None:
         self.bank = MouthBank()

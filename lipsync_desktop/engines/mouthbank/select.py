@@ -22,6 +22,20 @@ class SelectionWeights:
     identity_bonus: float = 0.1  # the output's own source frame needs no warping
     width: float = 0.5  # cost of one spread of mouth-width error (opening's weight is 1)
     blur: float = 0.6  # cost of a source whose lips have half the clip's typical detail
+    # cost of one spread of opening wanted beyond what a source can show of its own interior
+    # (``stretch_limit``): stretching a near-closed gap paints a flat dark hole, so a source
+    # open enough to show its teeth and tongue wins unless nothing in the clip is
+    stretch: float = 1.0
+
+
+# a source shows its own interior up to this times its opening plus this many eye distances;
+# wider than that the gap between its lips is stretched (the engine logs such frames)
+STRETCH_NOTE, MIN_GAP_NOTE = 1.3, 0.01
+
+
+def stretch_limit(opening: np.ndarray) -> np.ndarray:
+    """The widest opening a source of this ``opening`` shows without stretching its interior."""
+    return STRETCH_NOTE * np.asarray(opening) + MIN_GAP_NOTE
 
 
 def select_sources(target: np.ndarray, source: np.ndarray, bank_frames: np.ndarray,
@@ -60,6 +74,7 @@ def select_sources(target: np.ndarray, source: np.ndarray, bank_frames: np.ndarr
     def data_cost(o: int, cands: np.ndarray) -> np.ndarray:
         s = int(source[o])
         c = np.abs(b_open[cands] - target[o]) / spread
+        c = c + w.stretch * np.maximum(target[o] - stretch_limit(b_open[cands]), 0) / spread
         if b_width is not None and target_width is not None:
             c = c + w.width * np.abs(b_width[cands] - target_width[o]) / w_spread
         if not np.isnan(yaw[s]):
