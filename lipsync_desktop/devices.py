@@ -53,8 +53,9 @@ class ResolvedDevice:
     def describe(self) -> str:
         """For the job log: what runs where."""
         picked = "" if self.asked == self.key else f" ({self.asked} chose it)"
-        return (f"device {self.key}{picked}: the face models and voice detection run on "
-                f"{', '.join(self.providers)}; warps, colour matching and blends run on the CPU")
+        return (f"device {self.key}{picked}: the face models run on "
+                f"{', '.join(self.providers)}; voice detection (a small model, quicker on the "
+                "CPU), warps, colour matching and blends run on the CPU")
 
 
 def _installed(dist: str) -> bool:
