@@ -102,7 +102,7 @@ def main() -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--tiers", nargs="+", default=["draft", "final"])
     p.add_argument("--clips", nargs="+", default=None,
-                   help="sample names in ../shared/samples (default: %s)" % ", ".join(DEFAULT_CLIPS))
+                   help=f"sample names in ../shared/samples (default: {', '.join(DEFAULT_CLIPS)})")
     p.add_argument("--cpus", nargs="+", default=[None],
                    help="CPU sets to run on, in taskset's syntax (e.g. 0 0,1)")
     p.add_argument("--threads", type=int, default=None, help="passed to the job as --threads")
