@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -50,10 +51,13 @@ def pinned(cmd: list[str], cpus: str | None) -> list[str]:
     return ["taskset", "-c", cpus, *cmd]
 
 
-def timed(cmd: list[str]) -> tuple[float, str]:
+def timed(cmd: list[str], home: Path | None = None) -> tuple[float, str]:
+    """Wall seconds and stdout of ``cmd``; ``home``: a fresh LIPSYNC_DESKTOP_HOME, so no
+    cached face analysis carries over from an earlier run (every job does its faces pass)."""
+    env = dict(os.environ, LIPSYNC_DESKTOP_HOME=str(home)) if home else None
     t0 = time.monotonic()
     proc = subprocess.run(cmd, check=True, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
-                          text=True)
+                          text=True, env=env)
     return time.monotonic() - t0, proc.stdout
 
 
@@ -82,7 +86,8 @@ def run_set(clips: list[Path], audio: Path, tiers: list[str], cpus: str | None,
             t, stdout = timed(pinned([sys.executable, "-m", "lipsync_desktop", "run", "--video",
                                       str(clip), "--audio", str(audio), "-o", str(out),
                                       "--tier", tier, "-q", "--json", "--if-exists", "replace",
-                                      *extra], cpus))
+                                      *extra], cpus),
+                              home=tmp / f"home-{cpus}-{tier}-{clip.stem}")
             result = json.loads(stdout)
             dur = probe(out).duration_s
             row = {"cpus": cpus or "all", "clip": clip.name, "tier": tier,
