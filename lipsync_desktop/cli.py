@@ -357,20 +357,17 @@ def _transcript(args: argparse.Namespace) -> str | None:
 
 def spec_from_args(args: argparse.Namespace) -> JobSpec:
     """The job a ``run`` command line asks for (``JobSpec.command_line`` is the inverse)."""
+    from lipsync_desktop.settings import preferred_device
+
     trimmed = args.start is not None or args.end is not None
     return JobSpec(video=args.video, audio=args.audio, output=args.output, face=args.face,
                    tier=args.tier, engine=args.engine, preset=args.preset,
                    sync_mode=args.sync_mode or choices.default_sync_mode(trimmed),
                    start=args.start, end=args.end, if_exists=args.if_exists,
                    debug_targets=args.debug_targets, transcript=_transcript(args),
-                   language=args.language, device=args.device or _preferred_device(),
+                   language=args.language, device=args.device or preferred_device(),
                    threads=args.threads)
 
-
-def _preferred_device() -> str:
-    from lipsync_desktop.settings import Settings
-
-    return Settings.load().preferences.device
 
 
 def _cmd_run(args: argparse.Namespace) -> int:

@@ -133,3 +133,7 @@ class Settings:
                                               "preferences": asdict(self.preferences)},
                                              indent=2))
 
+
+def preferred_device() -> str:
+    """The device a job gets when it names none: the Preferences' (``choices.DEVICES``)."""
+    return Settings.load().preferences.device

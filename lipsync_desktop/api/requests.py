@@ -18,6 +18,7 @@ from lipsync_desktop.errors import InputError
 from lipsync_desktop.outputs import default_output
 from lipsync_desktop.paths import data_dir, results_dir
 from lipsync_desktop.presets import DEFAULT_PRESET_FOR_TIER, get_preset
+from lipsync_desktop.settings import preferred_device
 from lipsync_desktop.spec import JobSpec
 
 
@@ -99,11 +100,6 @@ class JobRequest(BaseModel):
         return hashlib.sha256(json.dumps(self.model_dump(), sort_keys=True).encode()).hexdigest()
 
 
-def _preferred_device() -> str:
-    from lipsync_desktop.settings import Settings
-
-    return Settings.load().preferences.device
-
 
 def uploads_dir() -> Path:
     """Where ``POST /v1/uploads`` keeps what it receives (generated names)."""
@@ -150,7 +146,7 @@ def to_spec(req: JobRequest, folders: list[Path]) -> JobSpec:
                    sync_mode=req.sync_mode or choices.default_sync_mode(trimmed),
                    start=req.start, end=req.end, if_exists="refuse",
                    transcript=req.transcript, language=req.language,
-                   callback_url=req.callback_url, device=req.device or _preferred_device(),
+                   callback_url=req.callback_url, device=req.device or preferred_device(),
                    threads=req.threads)
     try:
         spec.validate()
