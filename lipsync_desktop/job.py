@@ -235,8 +235,10 @@ def _validate(run: _Run) -> None:
     run.engine = create_engine(spec.engine)
     video = run.vinfo.video
     run.first, run.stop = frame_range(spec.start, spec.end, video.fps, video.frame_count)
-    log.info("preset %s (%s in %s), output %s, frames [%d, %d)", run.preset.key,
-             run.preset.codec, run.preset.container, run.output, run.first, run.stop)
+    speed, quality = run.preset.speed_and_quality(video.display_size)
+    log.info("preset %s (%s in %s, speed %s, quality %d at %dx%d), output %s, frames [%d, %d)",
+             run.preset.key, run.preset.codec, run.preset.container, speed, quality,
+             *video.display_size, run.output, run.first, run.stop)
 
 
 def _find_faces(run: _Run) -> None:
@@ -508,7 +510,7 @@ def _render(spec: JobSpec, vinfo: VideoFile, track, engine, plan: SegmentPlan,
     seg_lo, seg_hi = layout_map.redubbed
     first = seg_lo  # the segment's first clip frame is its first result frame
     writer = FrameWriter(str(tmp_out), w, h, video.fps_fraction, ColorInfo.of(video),
-                         preset.video_args(threads if threads < machine_cores() else None),
+                         preset.video_args(threads if threads < machine_cores() else None, (w, h)),
                          preset.pix_fmt_for(video.pix_fmt), audio_path, audio_args,
                          list(preset.container_info.muxer_args), layout)
     threads = max(1, threads)

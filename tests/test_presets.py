@@ -56,3 +56,19 @@ def test_pixel_format_follows_the_source_chroma():
     assert final.pix_fmt_for("yuvj420p") == "yuv420p"
     assert final.pix_fmt_for("yuv444p") == "yuv444p"
     assert get_preset("prores").pix_fmt_for("yuv420p") == "yuv422p10le"
+
+
+def test_large_frames_take_the_presets_large_speed_and_quality():
+    final = get_preset("final")
+    small = final.video_args(size=(700, 700))
+    large = final.video_args(size=(1920, 1080))
+    assert small[small.index("-preset") + 1] == final.speed
+    assert small[small.index("-crf") + 1] == str(final.quality)
+    assert large[large.index("-preset") + 1] == final.large_speed != final.speed
+    assert large[large.index("-crf") + 1] == str(final.large_quality)
+    assert final.video_args() == small  # no size: the preset's own settings
+    # a preset without large settings encodes every size alike
+    mine = ExportPreset("mine", "Mine", "h264", "mp4", 18, "slow")
+    assert mine.video_args(size=(3840, 2160)) == mine.video_args(size=(320, 240))
+    with pytest.raises(InputError, match="large_quality"):
+        ExportPreset("odd", "Odd", "h264", "mp4", large_quality=99).validate()

@@ -293,11 +293,10 @@ def blend(roi: np.ndarray, p: Placement, crop: np.ndarray, crop_offset: tuple[in
     else:
         # one resampling, straight from the crop: the reshape's backward map, then the
         # inverse of the alignment (two resamplings in a row would soften the lips)
-        inv = cv2.invertAffineTransform(mc)
+        inv = cv2.invertAffineTransform(mc).astype(np.float32)  # float32 maps throughout
         src_x = inv[0, 0] * shape.map_x + inv[0, 1] * shape.map_y + inv[0, 2]
         src_y = inv[1, 0] * shape.map_x + inv[1, 1] * shape.map_y + inv[1, 2]
-        warped = cv2.remap(crop, src_x.astype(np.float32), src_y.astype(np.float32),
-                           interpolation, borderMode=cv2.BORDER_REFLECT)
+        warped = cv2.remap(crop, src_x, src_y, interpolation, borderMode=cv2.BORDER_REFLECT)
         cover = cv2.remap(cover, shape.map_x, shape.map_y, cv2.INTER_NEAREST,
                           borderMode=cv2.BORDER_CONSTANT, borderValue=(0,))
         polygons.append(shape.moved_poly)

