@@ -34,6 +34,7 @@ from lipsync_desktop.faces.analysis import (
     score_speech,
     speech_envelope,
 )
+from lipsync_desktop.heap import release_free_memory
 from lipsync_desktop.leftovers import InFlight
 from lipsync_desktop.locks import ProcessLock
 from lipsync_desktop.media.audio import ANALYSIS_RATE, AudioPiece, decode_audio, render_audio
@@ -399,10 +400,12 @@ def run_job(spec: JobSpec, on_progress: ProgressCallback | None = None,
         assert run.vinfo is not None
         with _Stage(run, "faces", run.vinfo.video.frame_count):
             _find_faces(run)
+        release_free_memory()  # the faces pass's per-frame arrays: gone before the render
         with _Stage(run, "audio"):
             _plan_audio(run)
         with _Stage(run, "engine"):
             _prepare_engine(run)
+        release_free_memory()
         with _Stage(run, "render"):
             _render_result(run)
         _commit(run)
