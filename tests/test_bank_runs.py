@@ -27,3 +27,28 @@ def test_a_long_clips_bank_keeps_runs_of_consecutive_frames():
     runs = np.split(keep, np.flatnonzero(steps != 1) + 1)
     assert min(len(r) for r in runs) == RUN_FRAMES
     assert keep[0] < n * 0.01 and keep[-1] > n * 0.99  # the whole clip is sampled
+
+
+def test_a_sparse_bank_seeks_to_its_runs_and_keeps_the_same_crops(gen, monkeypatch):
+    """A long clip's bank keeps a few runs of its frames; reading only those runs (a seek
+    each) gives the very crops the straight read of the whole span gives."""
+    from lipsync_desktop.engines.mouthbank import bank as bank_mod
+    from lipsync_desktop.media.probe import probe
+    from lipsync_desktop.progress import StageProgress
+    from tests import media
+
+    path = media.testsrc(gen / "bank.mp4", 4.0, "320x240", 25, audio=False)
+    video = probe(path).video
+    _, noisy = _track(1, 0.0)
+    lm = np.repeat(noisy[:1], 100, axis=0).astype(np.float32)
+    lm = (lm - lm.min(axis=(0, 1))) / (lm.max() - lm.min()) * 200 + 20  # inside 320x240
+    shape = bank_mod.FrameShape(lm, np.ones(100, bool), *(np.zeros(100) for _ in range(5)))
+    keep = np.r_[10:16, 80:86]
+    assert bank_mod.sparse_read(video, keep.size, int(keep.max()) + 1)
+    sparse = bank_mod.collect_bank(str(path), video, 0, 100, shape, keep, StageProgress(None, {"engine": 1.0}))
+    monkeypatch.setattr(bank_mod, "SPARSE_SHARE", 0.0)  # the straight read
+    straight = bank_mod.collect_bank(str(path), video, 0, 100, shape, keep, StageProgress(None, {"engine": 1.0}))
+    assert sparse.frames == straight.frames == list(keep)
+    for a, b in zip(sparse.crops, straight.crops):
+        assert np.array_equal(a, b)
+    assert sparse.offsets == straight.offsets and sparse.sharpness == straight.sharpness
