@@ -18,8 +18,8 @@ from dataclasses import dataclass
 
 from lipsync_desktop import choices
 from lipsync_desktop.errors import InputError
+from lipsync_desktop.faces.onnx_plan import CPU_PROVIDER
 
-CPU_PROVIDER = "CPUExecutionProvider"
 PROVIDERS = {  # device key -> onnxruntime's execution provider
     "cuda": "CUDAExecutionProvider",
     "coreml": "CoreMLExecutionProvider",

@@ -21,7 +21,8 @@ from lipsync_desktop.faces import mesh_ops
 MODELS_DIR = Path(__file__).resolve().parents[1] / "models"
 
 
-CPU_ONLY = ("CPUExecutionProvider",)
+CPU_PROVIDER = "CPUExecutionProvider"  # onnxruntime's, on every machine
+CPU_ONLY = (CPU_PROVIDER,)
 
 
 @functools.cache

@@ -52,16 +52,17 @@ def f1_track(audio: np.ndarray, rate: int) -> tuple[np.ndarray, np.ndarray]:
     n = 1 + (len(x) - win) // hop
     voicing = np.empty(n, np.float32)
     a = np.empty((n, ORDER + 1))
+    lo, hi = RATE // 400, RATE // 60  # the pitch range's lags: 60 to 400 Hz
+    window = np.hamming(win)[None, :]
     for s in range(0, n, BLOCK_FRAMES):  # frame by frame alike: blocks bound the memory
         e = min(n, s + BLOCK_FRAMES)
         raw = x[np.arange(win)[None, :] + hop * np.arange(s, e)[:, None]]
         # voicing: autocorrelation peak between 60 and 400 Hz
         ac = np.fft.irfft(np.abs(np.fft.rfft(raw - raw.mean(axis=1, keepdims=True), 2 * win,
                                              axis=1)) ** 2, axis=1)[:, :win]
-        lo, hi = RATE // 400, RATE // 60
         voicing[s:e] = np.clip(ac[:, lo:hi].max(axis=1) / (ac[:, 0] + 1e-9), 0, 1)
         emph = np.concatenate([raw[:, :1], raw[:, 1:] - 0.63 * raw[:, :-1]], axis=1)
-        a[s:e] = _lpc(emph * np.hamming(win)[None, :], ORDER)
+        a[s:e] = _lpc(emph * window, ORDER)
     f1 = np.full(n, np.nan, np.float32)
     for i in range(n):
         roots = np.roots(a[i])
