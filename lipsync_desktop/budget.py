@@ -37,6 +37,18 @@ def _env_threads() -> int | None:
     return n
 
 
+def hold_library_threads() -> None:
+    """OpenCV's own thread pool off for the process: every stage already runs one worker
+    per core of the job's budget (the faces pass's chunks, the render's frames), and
+    OpenCV splitting each call over every core on top of them took cores from the encoder
+    and from each other, and ignored ``--threads`` (1080p final tier, ``taskset -c 0``:
+    29.6 -> 25.9 s; both cores, faces cached: 12.4 / 12.0 -> 11.8 / 11.4 s). OpenCV's
+    calls give the same bytes on any number of threads."""
+    import cv2
+
+    cv2.setNumThreads(1)
+
+
 def job_threads(asked: int | None, parallel_jobs: int | None = None) -> int:
     """The threads of one job: ``asked`` (``--threads``), else ``LIPSYNC_RENDER_THREADS``,
     else the cores shared by ``parallel_jobs`` (default: the Preferences'); never more

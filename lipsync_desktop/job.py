@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 
 from lipsync_desktop import __version__, choices
-from lipsync_desktop.budget import job_threads, machine_cores
+from lipsync_desktop.budget import hold_library_threads, job_threads, machine_cores
 from lipsync_desktop.devices import ResolvedDevice, resolve_device
 from lipsync_desktop.engines.base import EngineContext, create_engine
 from lipsync_desktop.errors import InputError, JobCancelled, LipsyncError
@@ -220,6 +220,7 @@ def _validate(run: _Run) -> None:
     spec, log = run.spec, run.log
     spec.validate()
     run.threads = job_threads(spec.threads)  # a bad LIPSYNC_RENDER_THREADS is refused here
+    hold_library_threads()
     run.device = resolve_device(spec.device)  # a device this machine lacks, too
     log.info("%s; %d thread(s)", run.device.describe(), run.threads)
     limits = spec.limits or Settings.load().limits

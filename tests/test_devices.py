@@ -99,9 +99,22 @@ def test_a_device_this_machine_lacks_is_refused_before_any_work(machine, face_vi
     assert "not a number of threads" in capsys.readouterr().err
 
 
-def test_the_job_log_and_result_say_where_the_time_went(face_video, speech, tmp_path, capsys):
+@pytest.fixture
+def opencv_pool():
+    """OpenCV's thread pool at 4 threads, put back afterwards."""
+    import cv2
+
+    before = cv2.getNumThreads()
+    cv2.setNumThreads(4)
+    yield cv2
+    cv2.setNumThreads(before)
+
+
+def test_the_job_log_and_result_say_where_the_time_went(face_video, speech, tmp_path, capsys,
+                                                        opencv_pool):
     """Seconds per stage, the parts of the engine's preparation and of the render, the
-    cores each stage kept busy, the device and the threads: in the result and the log."""
+    cores each stage kept busy, the device and the threads: in the result and the log.
+    OpenCV's own pool is held to one thread: the job's workers are the budget."""
     out = tmp_path / "o.mp4"
     assert main(["run", "--video", str(face_video), "--audio", str(speech), "-o", str(out),
                  "--tier", "draft", "--device", "cpu", "--threads", "1", "-q", "--json"]) == 0
@@ -120,6 +133,7 @@ def test_the_job_log_and_result_say_where_the_time_went(face_video, speech, tmp_
     log = open(result["log_path"]).read()
     assert "device cpu: the face models run on CPUExecutionProvider" in log
     assert "1 thread(s)" in log and '"composite":' in log and "cores busy" in log
+    assert opencv_pool.getNumThreads() == 1
 
 
 def test_one_thread_budget_for_threads_and_parallel_jobs(monkeypatch):

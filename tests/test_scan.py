@@ -58,3 +58,29 @@ def test_cancel_stops_the_workers(long_face):
     with pytest.raises(JobCancelled):
         analyze_faces(str(long_face), video, progress=progress, workers=2)
     assert max(seen) < 125
+
+
+def test_the_scan_and_the_face_models_count_the_cores_this_process_may_use(monkeypatch):
+    """Under ``taskset`` (or a container's CPU limit) the faces pass starts no more workers,
+    and the models no more threads, than the cores the process may run on."""
+    import threading
+
+    from lipsync_desktop.faces import onnx_plan, scan
+    from lipsync_desktop.media.probe import VideoInfo
+
+    monkeypatch.setattr(scan, "machine_cores", lambda: 1)
+    monkeypatch.setattr(onnx_plan, "machine_cores", lambda: 1)
+    ran_on: set[str] = set()
+
+    def fake_chunk(path, video, start, a, b, cfg, counter, slot, stop):
+        ran_on.add(threading.current_thread().name)
+        return scan.ChunkResult(frames_read=b - a)
+
+    monkeypatch.setattr(scan, "_scan_chunk", fake_chunk)
+    video = VideoInfo("h264", 64, 64, 0, 25.0, "25/1", 25.0, 25.0, False, 1200, "yuv420p",
+                      "tv", None, None, None, None, 48.0)
+    _, read = scan.scan("unused.mp4", video, 0, 1200, scan.ScanSettings())
+    assert read == 1200 and len(chunk_ranges(1200, 1)) > 1
+    assert ran_on == {"faces-0"}
+    monkeypatch.setenv("LIPSYNC_MODEL_THREADS", "8")
+    assert onnx_plan.model_threads() == 1

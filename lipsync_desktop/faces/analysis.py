@@ -103,7 +103,7 @@ def analyze_faces(path: str, video: VideoInfo, start: int = 0, count: int | None
     lost); in between, each face's box comes from its landmarks in the previous frame.
     With ``stride`` > 1 only every stride-th frame is measured; tracks interpolate the rest.
     ``mesh_side``: the crop size the landmark model sees (smaller is faster, less precise).
-    ``workers``: threads scanning chunks side by side (default: the CPU count, up to 4).
+    ``workers``: threads scanning chunks side by side (default: the cores, up to 4).
     ``providers``: onnxruntime's execution providers for the models (``devices``).
     """
     total = count if count is not None else max(video.frame_count - start, 1)

@@ -15,6 +15,7 @@ from typing import Any
 
 import numpy as np
 
+from lipsync_desktop.budget import machine_cores
 from lipsync_desktop.errors import LipsyncError
 from lipsync_desktop.faces import mesh_ops
 
@@ -44,7 +45,7 @@ def model_session(path: Path, providers: tuple[str, ...] = CPU_ONLY):
 
 
 def model_threads() -> int:
-    """``LIPSYNC_MODEL_THREADS`` (default 1), capped at the machine's core count; a value
+    """``LIPSYNC_MODEL_THREADS`` (default 1), capped at the cores this process may use; a value
     that is not a whole number of 1 or more is refused with a sentence."""
     text = os.environ.get("LIPSYNC_MODEL_THREADS", "1").strip()
     try:
@@ -54,7 +55,7 @@ def model_threads() -> int:
     except ValueError:
         raise LipsyncError(f"LIPSYNC_MODEL_THREADS must be a whole number of 1 or more, not "
                            f"'{text[:40]}'. Unset it to use the default (1).") from None
-    return min(n, os.cpu_count() or 1)
+    return min(n, machine_cores())
 
 class OnnxModel:
     """One converted model, run on a single input tensor."""

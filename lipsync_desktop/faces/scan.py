@@ -8,12 +8,12 @@ the range's length, never on the machine, so a clip gives the same faces everywh
 from __future__ import annotations
 
 import math
-import os
 import threading
 from dataclasses import dataclass, field
 
 import numpy as np
 
+from lipsync_desktop.budget import machine_cores
 from lipsync_desktop.errors import JobCancelled
 from lipsync_desktop.faces.detect import Detection, FaceDetector
 from lipsync_desktop.faces.onnx_plan import CPU_ONLY
@@ -114,7 +114,7 @@ def scan(path: str, video: VideoInfo, start: int, total: int, cfg: ScanSettings,
     """Scan ``total`` frames from source frame ``start``; returns the measured frames'
     detections in frame order and the number of frames actually read."""
     chunks = chunk_ranges(total, cfg.stride)
-    workers = max(1, min(workers or os.cpu_count() or 1, MAX_WORKERS, len(chunks)))
+    workers = max(1, min(workers or machine_cores(), MAX_WORKERS, len(chunks)))
     results: list[ChunkResult | None] = [None] * len(chunks)
     errors: list[BaseException] = []
     counter = [0] * len(chunks)
