@@ -52,3 +52,39 @@ def test_a_sparse_bank_seeks_to_its_runs_and_keeps_the_same_crops(gen, monkeypat
     for a, b in zip(sparse.crops, straight.crops):
         assert np.array_equal(a, b)
     assert sparse.offsets == straight.offsets and sparse.sharpness == straight.sharpness
+
+
+def test_the_bank_reads_only_the_part_of_the_frames_its_crops_lie_in(gen, monkeypatch):
+    """ffmpeg cuts the frames to the crops' union (plus a margin) before the conversion to
+    RGB: the crops are the very pixels of the whole frames, at a fraction of the bytes."""
+    from lipsync_desktop.engines.mouthbank import bank as bank_mod
+    from lipsync_desktop.media import frames as frames_mod
+    from lipsync_desktop.media.probe import probe
+    from lipsync_desktop.progress import StageProgress
+    from tests import media
+
+    path = media.testsrc(gen / "bank_area.mp4", 2.0, "640x360", 25, audio=False)
+    video = probe(path).video
+    _, noisy = _track(50, 1.0, seed=3)
+    lm = (noisy - noisy.min(axis=(0, 1))) / (noisy.max() - noisy.min()) * 150 + [301, 97]
+    lm = lm.astype(np.float32)
+    shape = bank_mod.FrameShape(lm, np.ones(50, bool), *(np.zeros(50) for _ in range(5)))
+    keep = np.arange(0, 50, 3)
+    sizes = []
+    real_reader = frames_mod.FrameReader
+
+    class Recording(real_reader):
+        def __init__(self, *a, **k):
+            super().__init__(*a, **k)
+            sizes.append((self.width, self.height))
+
+    monkeypatch.setattr(bank_mod, "FrameReader", Recording)
+    bank = bank_mod.collect_bank(str(path), video, 0, 50, shape, keep,
+                                 StageProgress(None, {"engine": 1.0}))
+    assert sizes and all(w * h < 640 * 360 / 2 for w, h in sizes)
+    whole = list(real_reader(str(path), video, 0, 50))
+    assert bank.frames == list(keep)
+    for i, crop, (x0, y0) in zip(bank.frames, bank.crops, bank.offsets):
+        h, w = crop.shape[:2]
+        assert np.array_equal(crop, whole[i][y0:y0 + h, x0:x0 + w])
+        assert (x0, y0, x0 + w, y0 + h) == bank_mod.lower_face_box(lm[i], 640, 360)

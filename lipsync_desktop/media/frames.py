@@ -100,10 +100,18 @@ def _terminate(proc: subprocess.Popen | None) -> None:
 
 
 class FrameReader:
-    """Decode ``count`` frames starting at frame ``start`` at the clip's processing rate."""
+    """Decode ``count`` frames starting at frame ``start`` at the clip's processing rate.
+
+    ``crop`` (x0, y0, x1, y1, display pixels, even for 4:2:0 clips): only that part of each
+    frame leaves ffmpeg, cut before the conversion to RGB; its pixels equal the full frame's
+    except within a few pixels of a cut edge (the chroma upsampling's reach), so a reader
+    that needs exact pixels cuts a margin wider than it keeps (``bank.py``)."""
 
     def __init__(self, path: str, video: VideoInfo, start: int = 0, count: int | None = None,
-                 scale_to: tuple[int, int] | None = None, layout: str = RGB) -> None:
+                 scale_to: tuple[int, int] | None = None, layout: str = RGB,
+                 crop: tuple[int, int, int, int] | None = None) -> None:
+        if crop is not None and scale_to is not None:
+            raise ValueError("a reader either crops or scales")
         self.video = video
         self.width, self.height = scale_to or video.display_size
         self.start = start
@@ -113,6 +121,10 @@ class FrameReader:
         filters = []
         if video.is_vfr:
             filters.append(f"fps={video.fps_fraction}")
+        if crop is not None:
+            x0, y0, x1, y1 = crop
+            self.width, self.height = x1 - x0, y1 - y0
+            filters.append(f"crop={self.width}:{self.height}:{x0}:{y0}:exact=1")
         if layout == RGB:
             size = f":w={self.width}:h={self.height}" if scale_to else ""
             filters.append(f"scale=in_color_matrix={color.sws_matrix}:in_range={color.range}"
@@ -219,17 +231,19 @@ def runs(indices: Sequence[int] | np.ndarray) -> list[tuple[int, int, int]]:
 
 def read_plan(path: str, video: VideoInfo, indices: Sequence[int] | np.ndarray,
               max_buffer_bytes: int = 256 * 1024**2,
-              layout: str = RGB) -> Iterator[tuple[int, np.ndarray]]:
+              layout: str = RGB, crop: tuple[int, int, int, int] | None = None,
+              ) -> Iterator[tuple[int, np.ndarray]]:
     """Yield (source index, frame) following ``indices``, forwards or backwards.
 
     Forward runs stream straight through; backward runs (ping-pong) are decoded in chunks
-    from the end and reversed, holding at most ``max_buffer_bytes`` of frames.
+    from the end and reversed, holding at most ``max_buffer_bytes`` of frames. ``crop``: as
+    ``FrameReader``'s.
     """
-    w, h = video.display_size
+    w, h = (crop[2] - crop[0], crop[3] - crop[1]) if crop is not None else video.display_size
     chunk = max(1, min(120, max_buffer_bytes // int(np.prod(frame_shape(layout, w, h)))))
     for first, length, step in runs(indices):
         if step == 1:
-            with FrameReader(path, video, first, length, layout=layout) as reader:
+            with FrameReader(path, video, first, length, layout=layout, crop=crop) as reader:
                 got = 0
                 last = None
                 for frame in reader:
@@ -245,7 +259,8 @@ def read_plan(path: str, video: VideoInfo, indices: Sequence[int] | np.ndarray,
             lo_end = first - length + 1
             while hi >= lo_end:
                 lo = max(lo_end, hi - chunk + 1)
-                with FrameReader(path, video, lo, hi - lo + 1, layout=layout) as reader:
+                with FrameReader(path, video, lo, hi - lo + 1, layout=layout,
+                                 crop=crop) as reader:
                     frames = list(reader)
                 while len(frames) < hi - lo + 1 and frames:
                     frames.append(frames[-1])
