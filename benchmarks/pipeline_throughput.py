@@ -1,11 +1,14 @@
 """Pipeline throughput and memory.
 
     python benchmarks/pipeline_throughput.py [--engine passthrough|mouthbank] [--long 60]
+                                             [--preset draft|final|...]
 
 1. decode -> faces -> encode frames per second on the 1080p sample (passthrough engine,
    so the figure is the pipeline's own cost), with the per-stage timings;
 2. peak memory (the job process plus its ffmpeg children, sampled from /proc) of a job on a
    10 s and a 60 s input made by looping the same clip: it must not grow with length.
+   ``--preset``: the export preset (default draft, whose encoder needs the least memory;
+   ``final`` shows what a master's encoder adds).
 
 Uses ../shared/samples when present, else a generated 1080p clip of a face.
 """
@@ -96,15 +99,17 @@ def main() -> int:
     p = argparse.ArgumentParser()
     p.add_argument("--engine", default="passthrough")
     p.add_argument("--long", type=float, default=60.0)
+    p.add_argument("--preset", default="draft")
     a = p.parse_args()
     with tempfile.TemporaryDirectory() as d:
         tmp = Path(d)
-        print(f"engine: {a.engine}; source: {'shared samples' if SAMPLES.exists() else 'generated'}")
+        print(f"engine: {a.engine}; preset: {a.preset}; "
+              f"source: {'shared samples' if SAMPLES.exists() else 'generated'}")
         for seconds in (10.0, a.long):
             v, au = make_inputs(tmp, seconds)
             wall, peak, res = run_measured(["--video", str(v), "--audio", str(au), "-o",
                                             str(tmp / "out.mp4"), "--engine", a.engine,
-                                            "--tier", "final", "--preset", "draft",
+                                            "--tier", "final", "--preset", a.preset,
                                             "--sync-mode", "cut_off"])
             t = res["timings"]
             pipeline_s = t["faces"] + t["render"]
