@@ -62,11 +62,14 @@ def _tree_rss_kb(pid: int) -> int:
     return total
 
 
-def run_measured(args: list[str]) -> tuple[float, int, dict]:
-    """Run ``lipsync-desktop run`` in a subprocess; wall time, peak tree RSS (kB), result."""
+def run_measured(args: list[str], home: Path) -> tuple[float, int, dict]:
+    """Run ``lipsync-desktop run`` in a subprocess; wall time, peak tree RSS (kB), result.
+    ``home``: a fresh data home, so no analysis cached by an earlier run of the same
+    (deterministically made) input skips the faces pass."""
     cmd = [sys.executable, "-m", "lipsync_desktop", "run", *args, "--json", "-q"]
     t0 = time.monotonic()
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
+                            env=dict(os.environ, LIPSYNC_DESKTOP_HOME=str(home)))
     peak = 0
     while proc.poll() is None:
         peak = max(peak, _tree_rss_kb(proc.pid))
@@ -110,7 +113,8 @@ def main() -> int:
             wall, peak, res = run_measured(["--video", str(v), "--audio", str(au), "-o",
                                             str(tmp / "out.mp4"), "--engine", a.engine,
                                             "--tier", "final", "--preset", a.preset,
-                                            "--sync-mode", "cut_off"])
+                                            "--sync-mode", "cut_off"],
+                                           tmp / f"home_{int(seconds)}")
             t = res["timings"]
             pipeline_s = t["faces"] + t["render"]
             print(json.dumps({
