@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import numpy as np
 
 SAMPLE_RATE = 16000
@@ -36,16 +38,24 @@ _WINDOW = (0.5 - 0.5 * np.cos(2 * np.pi * np.arange(N_FFT) / N_FFT)).astype(np.f
 BLOCK_STEPS = 6000
 
 
+def framed_blocks(x: np.ndarray, win: int, hop: int, n: int,
+                  block: int) -> Iterator[tuple[int, int, np.ndarray]]:
+    """The first ``n`` frames of ``x`` (``win`` samples every ``hop``), ``block`` frames at
+    a time: ``(a, b, frames a..b-1 as rows)``. Each frame is analysed on its own, so the
+    blocks give what the whole would, in bounded memory."""
+    for a in range(0, n, block):
+        b = min(n, a + block)
+        yield a, b, x[np.arange(win)[None, :] + hop * np.arange(a, b)[:, None]]
+
+
 def log_mel(audio: np.ndarray) -> np.ndarray:
     """(n_steps, N_MELS + 1) log-mel energies and log total energy every 10 ms."""
     audio = np.asarray(audio, np.float32)
     pad = np.pad(audio, (N_FFT // 2, N_FFT // 2))
     n = 1 + max(0, (len(pad) - N_FFT) // HOP)
     out = np.empty((n, N_MELS + 1), np.float32)
-    for a in range(0, n, BLOCK_STEPS):
-        b = min(n, a + BLOCK_STEPS)
-        idx = np.arange(N_FFT)[None, :] + HOP * np.arange(a, b)[:, None]
-        power = np.abs(np.fft.rfft(pad[idx] * _WINDOW, axis=1)) ** 2
+    for a, b, frames in framed_blocks(pad, N_FFT, HOP, n, BLOCK_STEPS):
+        power = np.abs(np.fft.rfft(frames * _WINDOW, axis=1)) ** 2
         out[a:b, :N_MELS] = np.log(power @ _FB.T + 1e-8)
         out[a:b, N_MELS] = np.log(power.sum(axis=1) + 1e-8)
     return out

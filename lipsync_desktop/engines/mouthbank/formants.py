@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from lipsync_desktop.engines.mouthbank.audio_features import framed_blocks
+
 RATE = 10000  # resampled to this: F1/F2 live below 3 kHz, LPC fits them better here
 WIN_S = 0.025
 HOP_S = 0.01
@@ -54,9 +56,7 @@ def f1_track(audio: np.ndarray, rate: int) -> tuple[np.ndarray, np.ndarray]:
     a = np.empty((n, ORDER + 1))
     lo, hi = RATE // 400, RATE // 60  # the pitch range's lags: 60 to 400 Hz
     window = np.hamming(win)[None, :]
-    for s in range(0, n, BLOCK_FRAMES):  # frame by frame alike: blocks bound the memory
-        e = min(n, s + BLOCK_FRAMES)
-        raw = x[np.arange(win)[None, :] + hop * np.arange(s, e)[:, None]]
+    for s, e, raw in framed_blocks(x, win, hop, n, BLOCK_FRAMES):
         # voicing: autocorrelation peak between 60 and 400 Hz
         ac = np.fft.irfft(np.abs(np.fft.rfft(raw - raw.mean(axis=1, keepdims=True), 2 * win,
                                              axis=1)) ** 2, axis=1)[:, :win]
