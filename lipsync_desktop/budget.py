@@ -38,8 +38,8 @@ def _env_threads() -> int | None:
 
 
 def hold_library_threads() -> None:
-    """OpenCV's own thread pool off for the process: every stage already runs one worker
-    per core of the job's budget (the faces pass's chunks, the render's frames), and
+    """OpenCV's own thread pool off for the process, called where the faces pass and the
+    render start their workers: those already run one per core of the job's budget, and
     OpenCV splitting each call over every core on top of them took cores from the encoder
     and from each other, and ignored ``--threads`` (1080p final tier, ``taskset -c 0``:
     29.6 -> 25.9 s; both cores, faces cached: 12.4 / 12.0 -> 11.8 / 11.4 s). OpenCV's

@@ -220,7 +220,6 @@ def _validate(run: _Run) -> None:
     spec, log = run.spec, run.log
     spec.validate()
     run.threads = job_threads(spec.threads)  # a bad LIPSYNC_RENDER_THREADS is refused here
-    hold_library_threads()
     run.device = resolve_device(spec.device)  # a device this machine lacks, too
     log.info("%s; %d thread(s)", run.device.describe(), run.threads)
     limits = spec.limits or Settings.load().limits
@@ -518,6 +517,7 @@ def _render(spec: JobSpec, vinfo: VideoFile, track, engine, plan: SegmentPlan,
                          preset.pix_fmt_for(video.pix_fmt), audio_path, audio_args,
                          list(preset.container_info.muxer_args), layout)
     threads = max(1, threads)
+    hold_library_threads()  # the render threads are the parallelism
     # frames composite on several threads (OpenCV and numpy release the GIL), at most a few
     # in flight, and are written in order: the same bytes as on one thread
     in_flight: deque = deque()

@@ -62,8 +62,12 @@ def test_cancel_stops_the_workers(long_face):
 
 def test_the_scan_and_the_face_models_count_the_cores_this_process_may_use(monkeypatch):
     """Under ``taskset`` (or a container's CPU limit) the faces pass starts no more workers,
-    and the models no more threads, than the cores the process may run on."""
+    and the models no more threads, than the cores the process may run on; OpenCV's own
+    pool is held to one thread beside the workers (also for the gallery's scan, outside a
+    job)."""
     import threading
+
+    import cv2
 
     from lipsync_desktop.faces import onnx_plan, scan
     from lipsync_desktop.media.probe import VideoInfo
@@ -79,7 +83,13 @@ def test_the_scan_and_the_face_models_count_the_cores_this_process_may_use(monke
     monkeypatch.setattr(scan, "_scan_chunk", fake_chunk)
     video = VideoInfo("h264", 64, 64, 0, 25.0, "25/1", 25.0, 25.0, False, 1200, "yuv420p",
                       "tv", None, None, None, None, 48.0)
-    _, read = scan.scan("unused.mp4", video, 0, 1200, scan.ScanSettings())
+    before = cv2.getNumThreads()
+    cv2.setNumThreads(4)
+    try:
+        _, read = scan.scan("unused.mp4", video, 0, 1200, scan.ScanSettings())
+        assert cv2.getNumThreads() == 1
+    finally:
+        cv2.setNumThreads(before)
     assert read == 1200 and len(chunk_ranges(1200, 1)) > 1
     assert ran_on == {"faces-0"}
     monkeypatch.setenv("LIPSYNC_MODEL_THREADS", "8")

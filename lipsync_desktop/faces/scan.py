@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from lipsync_desktop.budget import machine_cores
+from lipsync_desktop.budget import hold_library_threads, machine_cores
 from lipsync_desktop.errors import JobCancelled
 from lipsync_desktop.faces.detect import Detection, FaceDetector
 from lipsync_desktop.faces.onnx_plan import CPU_ONLY
@@ -115,6 +115,7 @@ def scan(path: str, video: VideoInfo, start: int, total: int, cfg: ScanSettings,
     detections in frame order and the number of frames actually read."""
     chunks = chunk_ranges(total, cfg.stride)
     workers = max(1, min(workers or machine_cores(), MAX_WORKERS, len(chunks)))
+    hold_library_threads()  # the workers are the parallelism (the gallery's scan too)
     results: list[ChunkResult | None] = [None] * len(chunks)
     errors: list[BaseException] = []
     counter = [0] * len(chunks)
