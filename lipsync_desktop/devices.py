@@ -4,8 +4,8 @@
 onnxruntime execution provider; what is missing says why in a sentence ("onnxruntime-gpu
 is not installed", "no CUDA driver"), for ``lipsync-desktop devices``, the Preferences and
 the job log. ``auto`` takes the first accelerator that works and falls back to the CPU.
-The models run on the device; the per-frame warps and blends stay on the CPU (the
-reference path), which the job log says.
+The face models run on the device, and on an accelerator so do the per-frame warps and
+blends (``engines/mouthbank/device_composite.py``); the job log says what ran where.
 """
 
 from __future__ import annotations
@@ -53,9 +53,13 @@ class ResolvedDevice:
     def describe(self) -> str:
         """For the job log: what runs where."""
         picked = "" if self.asked == self.key else f" ({self.asked} chose it)"
-        return (f"device {self.key}{picked}: the face models run on "
-                f"{', '.join(self.providers)}; voice detection (a small model, quicker on the "
-                "CPU), warps, colour matching and blends run on the CPU")
+        where = ", ".join(self.providers)
+        if self.key == "cpu":
+            return (f"device cpu{picked}: the face models, warps, colour matching and blends "
+                    f"run on {where}")
+        return (f"device {self.key}{picked}: the face models and the per-frame warps and "
+                f"blends run on {where}; voice detection (a small model, quicker on the "
+                "CPU), the masks, colour statistics and detail restoration run on the CPU")
 
 
 def _installed(dist: str) -> bool:

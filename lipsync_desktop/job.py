@@ -34,6 +34,7 @@ from lipsync_desktop.faces.analysis import (
     score_speech,
     speech_envelope,
 )
+from lipsync_desktop.faces.onnx_plan import CPU_ONLY
 from lipsync_desktop.heap import release_free_memory
 from lipsync_desktop.leftovers import InFlight
 from lipsync_desktop.locks import ProcessLock
@@ -302,7 +303,7 @@ def _prepare_engine(run: _Run) -> None:
         audio_rate=ANALYSIS_RATE, fps=video.fps, source_plan=plan.source,
         driven=plan.driven, tier=spec.tier, progress=run.progress, log=run.log,
         clip_audio=run.clip_audio, layout=run.layout, transcript=spec.transcript,
-        language=spec.language)
+        language=spec.language, providers=run.device.providers if run.device else CPU_ONLY)
     run.engine.prepare(ctx)
     for part, seconds in run.engine.timings().items():
         run.splits.add(part, seconds)

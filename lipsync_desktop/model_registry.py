@@ -45,6 +45,10 @@ MODELS: tuple[ModelFile, ...] = (
       for part in ("plan.json", "0.onnx", "1.onnx", "2.onnx", "3.onnx")),
     ModelFile("lipsync_desktop.models", "silero_vad_16k_op15.onnx",
               "voice activity (Silero VAD: pauses under music and noise)", "MIT"),
+    *(ModelFile("lipsync_desktop.models", f"composite_{part}.onnx",
+                "the compositing on an accelerator (scripts/build_composite_graphs.py)",
+                "this project's")
+      for part in ("warp_cubic", "warp_linear", *(f"blend_l{n}" for n in range(5)))),
     ModelFile("pocketsphinx", "model/en-us/en-us/means", "en-us acoustic model (phones)",
               "BSD-2-Clause"),
     ModelFile("pocketsphinx", "model/en-us/en-us/mdef", "en-us acoustic model (phone set)",

@@ -11,6 +11,7 @@ import numpy as np
 
 from lipsync_desktop import choices
 from lipsync_desktop.errors import InputError
+from lipsync_desktop.faces.onnx_plan import CPU_ONLY, CPU_PROVIDER
 from lipsync_desktop.faces.tracks import FaceTrack
 from lipsync_desktop.media.probe import VideoInfo
 from lipsync_desktop.media.yuv import RGB
@@ -38,6 +39,16 @@ class EngineContext:
     transcript: str | None = None  # what the new audio says, when the user gave it
     language: str = "en"  # the transcript's language (espeak-ng code)
     layout: str = RGB  # the frames ``render`` gets: RGB, or I420 if the engine supports it
+    providers: tuple[str, ...] = CPU_ONLY  # onnxruntime's, for the job's device (CPU's last)
+    # per-frame warps and blends through the providers' graphs; None: when the first
+    # provider is an accelerator (True on the CPU runs that code on its CPU backend)
+    composite_on_device: bool | None = None
+
+    def device_compositing(self) -> bool:
+        """Whether the per-frame compositing runs through the providers' graphs."""
+        if self.composite_on_device is not None:
+            return self.composite_on_device
+        return bool(self.providers) and self.providers[0] != CPU_PROVIDER
 
 
 class Engine(ABC):

@@ -85,7 +85,8 @@ def device_combo(current: str) -> QComboBox:
             if key != current:
                 item = model.item(i)  # type: ignore[attr-defined]
                 item.setEnabled(False)
-    box.setToolTip("Where the face models run. Warps and blends run on the CPU.")
+    box.setToolTip("Where the face models run, and on an accelerator the per-frame warps and "
+                   "blends too.")
     return box
 
 

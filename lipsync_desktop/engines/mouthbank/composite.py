@@ -12,12 +12,14 @@ import cv2
 import numpy as np
 
 from lipsync_desktop.engines.mouthbank.detail import restore_detail
+from lipsync_desktop.engines.mouthbank.device_composite import DeviceComposite
 from lipsync_desktop.faces import mouth
 from lipsync_desktop.media.yuv import Converter, planes
 
 ROI_MARGIN = 0.1  # multiband blend: context around the mask, in inter-ocular distances
 LIP_MARGIN = 0.08  # around the lips (eye distances): where the two mouths differ
 MAX_SKIN_DIFF = 48  # a larger colour difference is not lighting but other content
+PYRAMID_LEVELS = 4  # the multiband blend's
 
 
 def channel_max(img: np.ndarray) -> np.ndarray:
@@ -58,12 +60,23 @@ def region_mask(shape_hw: tuple[int, int], polygons: list[np.ndarray], feather_p
 
 def colour_correction(dst: np.ndarray, src: np.ndarray, alpha: np.ndarray, lips: np.ndarray,
                       iod: float, local: bool = True) -> np.ndarray:
-    """Per-pixel colour correction (h, w, 3) that makes the skin of ``src`` agree with
+    """``colour_field`` at the size of ``alpha`` (or (1, 1, 3): one shift for every pixel)."""
+    field = colour_field(dst, src, alpha, lips, iod, local)
+    if field.shape[:2] == (1, 1):
+        return field
+    h, w = alpha.shape
+    return cv2.resize(field, (w, h), interpolation=cv2.INTER_LINEAR)
+
+
+def colour_field(dst: np.ndarray, src: np.ndarray, alpha: np.ndarray, lips: np.ndarray,
+                 iod: float, local: bool = True) -> np.ndarray:
+    """Per-pixel colour correction that makes the skin of ``src`` agree with
     ``dst``: their difference over the skin under the mask (``lips``, where the two mouths
     differ, left out), smoothed over about a fifth of the eye distance and carried into
     the lips from around them. A source frame lit from another angle (warmer cheeks, a
     shaded chin) then takes the current frame's light; the mouth keeps its own detail.
-    ``local=False``: one mean shift for the whole region (cheaper; the draft tier)."""
+    At a quarter of the size of ``alpha`` (it is smooth), to be stretched bilinearly;
+    ``local=False``: one mean shift for the whole region (1, 1, 3; cheaper; the draft tier)."""
     h, w = alpha.shape
     k = 4  # work at a quarter of the size: the correction is smooth by construction
     sw, sh = max(1, w // k), max(1, h // k)
@@ -83,8 +96,7 @@ def colour_correction(dst: np.ndarray, src: np.ndarray, alpha: np.ndarray, lips:
     sigma = max(1.0, 0.2 * iod / k)
     num = cv2.GaussianBlur(d, (0, 0), sigma) + 0.05 * cv2.GaussianBlur(d, (0, 0), 4 * sigma)
     den = cv2.GaussianBlur(m, (0, 0), sigma) + 0.05 * cv2.GaussianBlur(m, (0, 0), 4 * sigma)
-    field = num / np.maximum(den, 1e-3)[..., None]
-    return cv2.resize(field, (w, h), interpolation=cv2.INTER_LINEAR)
+    return num / np.maximum(den, 1e-3)[..., None]
 
 
 def foreign_content(roi: np.ndarray, warped: np.ndarray, source_outlines: list[np.ndarray],
@@ -192,20 +204,29 @@ class Reshape:
     moved_poly: np.ndarray  # the source's lower-face outline after the move (work area)
 
 
-def reshape_map(p: Placement, shape_hw: tuple[int, int], origin: tuple[int, int],
-                target_open: float | None, target_width: float | None = None,
-                ) -> Reshape | None:
-    """The map that gives the placed source mouth the inner-lip opening ``target_open``
-    and the corner-to-corner width ``target_width`` (IOD units, as ``mouth.opening`` and
-    ``mouth.width`` measure them; None: keep the source's); None when it already has both.
+@dataclass
+class ReshapeGeometry:
+    """The scalars of a reshape, in the face's own frame in work-area pixels (``reshape_map``
+    turns them into a map; the accelerator's warp graph takes them as they are)."""
 
-    In the face's own frame (x along the eyes, y down, origin at the upper lip's inner
-    edge): above the inner upper lip nothing moves; between the lips the content is stretched
-    or squeezed linearly; the lower lip, chin and jaw move by the whole difference, less
-    towards the sides of the jaw; below the chin the move fades out. Across the face, the lips
-    are stretched or squeezed about their centre (within ``MAX_WIDEN``), fading out above
-    the upper lip, below the lower one and towards the cheeks, so the jaw line stays.
-    Every pixel comes from the real source frame: nothing is painted."""
+    o: np.ndarray  # origin: the upper lip's inner edge
+    ex: np.ndarray  # unit vector along the eyes
+    ey: np.ndarray  # unit vector down the face
+    iod: float
+    h_tgt: float  # the wanted gap between the lips
+    delta: float  # how far the lower lip moves
+    chin_v: float  # the moved chin, along ey
+    u0: float  # the mouth's centre, along ex
+    half: float  # half the mouth's width
+    widen: float  # the mouth's width factor (1: unchanged)
+    top: float  # the upper outer lip, along ey
+    bottom: float  # the moved lower outer lip, along ey
+    moved_poly: np.ndarray
+
+
+def reshape_geometry(p: Placement, origin: tuple[int, int], target_open: float | None,
+                     target_width: float | None = None) -> ReshapeGeometry | None:
+    """The geometry of ``reshape_map`` (same arguments), or None when nothing moves."""
     lm: np.ndarray = p.src_lm - np.asarray(origin, np.float64)
     ex: np.ndarray = lm[mouth.EYE_OUTER[1]] - lm[mouth.EYE_OUTER[0]]
     iod = float(np.linalg.norm(ex))
@@ -229,14 +250,45 @@ def reshape_map(p: Placement, shape_hw: tuple[int, int], origin: tuple[int, int]
         widen = float(np.clip(target_width * iod / w_src, 1.0 / MAX_WIDEN, MAX_WIDEN))
     if abs(delta) < 0.3 and abs(widen - 1.0) * w_src < 0.6:
         return None
+    u0 = float((corners.mean(axis=0) - o) @ ex)
+    half = max(w_src / 2, 1.0)
+    chin_v = float((lm[mouth.CHIN] - o) @ ey) + delta
+    top = float((lm[0] - o) @ ey)
+    bottom = float((lm[17] - o) @ ey) + delta
+    # the source's outline with the jaw moved, so the mask covers where the chin now is
+    poly: np.ndarray = p.src_poly - np.asarray(origin, np.float64)
+    pu = (poly - o) @ ex
+    pv = (poly - o) @ ey
+    moved = poly + (delta * (pv > 0) * np.clip(1.0 - ((pu - u0) / (1.8 * half)) ** 2, 0, 1)
+                    )[:, None] * ey[None, :]
+    return ReshapeGeometry(o, ex, ey, iod, h_tgt, delta, chin_v, u0, half, widen, top, bottom,
+                           moved)
+
+
+def reshape_map(p: Placement, shape_hw: tuple[int, int], origin: tuple[int, int],
+                target_open: float | None, target_width: float | None = None,
+                ) -> Reshape | None:
+    """The map that gives the placed source mouth the inner-lip opening ``target_open``
+    and the corner-to-corner width ``target_width`` (IOD units, as ``mouth.opening`` and
+    ``mouth.width`` measure them; None: keep the source's); None when it already has both.
+
+    In the face's own frame (x along the eyes, y down, origin at the upper lip's inner
+    edge): above the inner upper lip nothing moves; between the lips the content is stretched
+    or squeezed linearly; the lower lip, chin and jaw move by the whole difference, less
+    towards the sides of the jaw; below the chin the move fades out. Across the face, the lips
+    are stretched or squeezed about their centre (within ``MAX_WIDEN``), fading out above
+    the upper lip, below the lower one and towards the cheeks, so the jaw line stays.
+    Every pixel comes from the real source frame: nothing is painted."""
+    geo = reshape_geometry(p, origin, target_open, target_width)
+    if geo is None:
+        return None
+    o, ex, ey, iod, h_tgt, delta = geo.o, geo.ex, geo.ey, geo.iod, geo.h_tgt, geo.delta
+    u0, half, chin_v, widen = geo.u0, geo.half, geo.chin_v, geo.widen
     h, w = shape_hw
     xs, ys = np.meshgrid(np.arange(w, dtype=np.float32), np.arange(h, dtype=np.float32))
     du, dv = xs - o[0], ys - o[1]
     u = du * ex[0] + dv * ex[1]
     v = du * ey[0] + dv * ey[1]
-    u0 = float((corners.mean(axis=0) - o) @ ex)
-    half = max(w_src / 2, 1.0)
-    chin_v = float((lm[mouth.CHIN] - o) @ ey) + delta
     ramp = np.clip(v / max(h_tgt, 1e-3), 0.0, 1.0) if h_tgt > 0 else (v > 0).astype(np.float32)
     ramp = ramp * np.clip(1.0 - (v - chin_v) / (0.25 * iod), 0.0, 1.0)
     lateral = np.clip(1.0 - ((u - u0) / (1.8 * half)) ** 2, 0.0, 1.0)
@@ -246,8 +298,7 @@ def reshape_map(p: Placement, shape_hw: tuple[int, int], origin: tuple[int, int]
     if widen != 1.0:
         # the lips' band (upper outer lip to lower outer lip, the lower one moved), fading out
         # over a quarter of the eye distance above and below and beyond the mouth corners
-        top = float((lm[0] - o) @ ey)
-        bottom = float((lm[17] - o) @ ey) + delta
+        top, bottom = geo.top, geo.bottom
         fade = 0.25 * iod
         band = np.clip(1.0 - np.maximum(top - v, v - bottom) / fade, 0.0, 1.0)
         side = np.clip(1.0 - ((u - u0) / (2.2 * half)) ** 2, 0.0, 1.0)
@@ -255,51 +306,39 @@ def reshape_map(p: Placement, shape_hw: tuple[int, int], origin: tuple[int, int]
         push = ((u - u0) * (1.0 - 1.0 / widen) * band * side).astype(np.float32)
         map_x = map_x - push * np.float32(ex[0])
         map_y = map_y - push * np.float32(ex[1])
-    # the source's outline with the jaw moved, so the mask covers where the chin now is
-    poly: np.ndarray = p.src_poly - np.asarray(origin, np.float64)
-    pu = (poly - o) @ ex
-    pv = (poly - o) @ ey
-    moved = poly + (delta * (pv > 0) * np.clip(1.0 - ((pu - u0) / (1.8 * half)) ** 2, 0, 1)
-                    )[:, None] * ey[None, :]
-    return Reshape(map_x, map_y, moved)
+    return Reshape(map_x, map_y, geo.moved_poly)
 
 
 def blend(roi: np.ndarray, p: Placement, crop: np.ndarray, crop_offset: tuple[int, int],
           weight: float, multiband: bool, feather: float = 0.18,
           interpolation: int = cv2.INTER_CUBIC,
           target_open: float | None = None, restore_to: float | None = None,
-          target_width: float | None = None) -> tuple[np.ndarray, np.ndarray]:
+          target_width: float | None = None, device: DeviceComposite | None = None,
+          ) -> tuple[np.ndarray, np.ndarray]:
     """The work area ``roi`` (RGB, at ``p.box``) with the source lower face blended in, and
     the blend weights (0 where the pixels are returned unchanged). ``multiband`` (the final
     tier) also takes the local colour correction; otherwise one mean shift is used.
     ``restore_to``: the source lips' Laplacian energy, to give them back the fine detail
-    the resampling took (``detail.py``); None: no restoration."""
+    the resampling took (``detail.py``); None: no restoration. ``device``: the warp and
+    the multiband blend run there (``device_composite.py``); None: here, the reference."""
     x0, y0 = p.box[:2]
     rh, rw = roi.shape[:2]
     # crop pixel -> source frame -> destination frame -> work area
     ox, oy = crop_offset
     mc = p.m.copy()
     mc[:, 2] = p.m[:, :2] @ np.array([ox, oy]) + p.m[:, 2] - np.array([x0, y0])
-    ch, cw = crop.shape[:2]
-    corners = apply_affine(mc, np.array([[0, 0], [cw - 1, 0], [cw - 1, ch - 1], [0, ch - 1]], float))
-    cover: np.ndarray = np.zeros((rh, rw), np.uint8)
-    cv2.fillConvexPoly(cover, np.round(corners).astype(np.int32), (255,))
     polygons = [p.dst_poly - [x0, y0], p.src_poly - [x0, y0]]
-    shape = reshape_map(p, (rh, rw), (x0, y0), target_open, target_width) \
-        if target_open is not None or target_width is not None else None
-    if shape is None:
-        warped = cv2.warpAffine(crop, mc, (rw, rh), flags=interpolation,
-                                borderMode=cv2.BORDER_REFLECT)
+    reshaping = target_open is not None or target_width is not None
+    if device is not None and device.supports(interpolation):
+        geo = reshape_geometry(p, (x0, y0), target_open, target_width) if reshaping else None
+        warped, cover = device.warp(crop, cv2.invertAffineTransform(mc), (rh, rw), geo,
+                                    interpolation)
+        if geo is not None:
+            polygons.append(geo.moved_poly)
     else:
-        # one resampling, straight from the crop: the reshape's backward map, then the
-        # inverse of the alignment (two resamplings in a row would soften the lips)
-        inv = cv2.invertAffineTransform(mc).astype(np.float32)  # float32 maps throughout
-        src_x = inv[0, 0] * shape.map_x + inv[0, 1] * shape.map_y + inv[0, 2]
-        src_y = inv[1, 0] * shape.map_x + inv[1, 1] * shape.map_y + inv[1, 2]
-        warped = cv2.remap(crop, src_x, src_y, interpolation, borderMode=cv2.BORDER_REFLECT)
-        cover = cv2.remap(cover, shape.map_x, shape.map_y, cv2.INTER_NEAREST,
-                          borderMode=cv2.BORDER_CONSTANT, borderValue=(0,))
-        polygons.append(shape.moved_poly)
+        device = None
+        warped, cover = _warp(crop, mc, (rh, rw), p, (x0, y0), interpolation, target_open,
+                              target_width, polygons)
     if restore_to is not None:  # the source's lips, in the work area
         warped = restore_detail(warped, p.lips[1] - [x0, y0], restore_to)
     cover &= ~foreign_content(roi, warped, polygons[1:], p.iod)
@@ -310,11 +349,14 @@ def blend(roi: np.ndarray, p: Placement, crop: np.ndarray, crop_offset: tuple[in
         cv2.fillPoly(lips, [np.round(line - [x0, y0]).astype(np.int32)], (255,))
     grow = max(1, int(round(LIP_MARGIN * p.iod)))
     lips = cv2.dilate(lips, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * grow + 1,) * 2))
+    out: np.ndarray
+    if multiband and device is not None:
+        field = colour_field(roi, warped, alpha, lips, p.iod, local=True)
+        return device.blend(roi, warped, alpha, field, PYRAMID_LEVELS), alpha
     corrected = warped.astype(np.float32) + colour_correction(roi, warped, alpha, lips, p.iod,
                                                               local=multiband)
-    out: np.ndarray
     if multiband:
-        blended = _pyramid_blend(roi, corrected, alpha, 4)
+        blended = _pyramid_blend(roi, corrected, alpha, PYRAMID_LEVELS)
         out = np.clip(blended + 0.5, 0, 255).astype(np.uint8)
         # outside the mask the frame stays bit-exact (multiband can ripple slightly)
         np.copyto(out, roi, where=(alpha <= 0.0)[..., None])
@@ -324,10 +366,41 @@ def blend(roi: np.ndarray, p: Placement, crop: np.ndarray, crop_offset: tuple[in
     return out, alpha
 
 
+def _warp(crop: np.ndarray, mc: np.ndarray, shape_hw: tuple[int, int], p: Placement,
+          origin: tuple[int, int], interpolation: int, target_open: float | None,
+          target_width: float | None, polygons: list[np.ndarray],
+          ) -> tuple[np.ndarray, np.ndarray]:
+    """The source ``crop`` resampled into the work area through ``mc`` (crop -> work area)
+    and reshaped to the target, and the work-area pixels the crop covers (255); the moved
+    jaw's outline is added to ``polygons``."""
+    rh, rw = shape_hw
+    ch, cw = crop.shape[:2]
+    corners = apply_affine(mc, np.array([[0, 0], [cw - 1, 0], [cw - 1, ch - 1], [0, ch - 1]], float))
+    cover: np.ndarray = np.zeros((rh, rw), np.uint8)
+    cv2.fillConvexPoly(cover, np.round(corners).astype(np.int32), (255,))
+    shape = reshape_map(p, (rh, rw), origin, target_open, target_width) \
+        if target_open is not None or target_width is not None else None
+    if shape is None:
+        warped = cv2.warpAffine(crop, mc, (rw, rh), flags=interpolation,
+                                borderMode=cv2.BORDER_REFLECT)
+        return warped, cover
+    # one resampling, straight from the crop: the reshape's backward map, then the
+    # inverse of the alignment (two resamplings in a row would soften the lips)
+    inv = cv2.invertAffineTransform(mc).astype(np.float32)  # float32 maps throughout
+    src_x = inv[0, 0] * shape.map_x + inv[0, 1] * shape.map_y + inv[0, 2]
+    src_y = inv[1, 0] * shape.map_x + inv[1, 1] * shape.map_y + inv[1, 2]
+    warped = cv2.remap(crop, src_x, src_y, interpolation, borderMode=cv2.BORDER_REFLECT)
+    cover = cv2.remap(cover, shape.map_x, shape.map_y, cv2.INTER_NEAREST,
+                      borderMode=cv2.BORDER_CONSTANT, borderValue=(0,))
+    polygons.append(shape.moved_poly)
+    return warped, cover
+
+
 def composite(frame: np.ndarray, lm_dst: np.ndarray, crop: np.ndarray, crop_offset: tuple[int, int],
               lm_src: np.ndarray, weight: float, multiband: bool, feather: float = 0.18,
               interpolation: int = cv2.INTER_CUBIC, target_open: float | None = None,
-              restore_to: float | None = None, target_width: float | None = None) -> np.ndarray:
+              restore_to: float | None = None, target_width: float | None = None,
+              device: DeviceComposite | None = None) -> np.ndarray:
     """Return RGB ``frame`` with the lower face from ``crop`` (a crop of another frame of
     the same face whose full-frame landmarks are ``lm_src``) aligned onto ``lm_dst``."""
     h, w = frame.shape[:2]
@@ -336,7 +409,7 @@ def composite(frame: np.ndarray, lm_dst: np.ndarray, crop: np.ndarray, crop_offs
         return frame
     x0, y0, x1, y1 = p.box
     region, _ = blend(frame[y0:y1, x0:x1], p, crop, crop_offset, weight, multiband, feather,
-                      interpolation, target_open, restore_to, target_width)
+                      interpolation, target_open, restore_to, target_width, device)
     out = frame.copy()
     out[y0:y1, x0:x1] = region
     return out
@@ -348,7 +421,8 @@ def composite_i420(frame: np.ndarray, width: int, height: int, converter: Conver
                    interpolation: int = cv2.INTER_CUBIC,
                    target_open: float | None = None,
                    restore_to: float | None = None,
-                   target_width: float | None = None) -> np.ndarray:
+                   target_width: float | None = None,
+                   device: DeviceComposite | None = None) -> np.ndarray:
     """``composite`` for an I420 frame: only the work area goes to RGB and back, and only
     the samples under the mask change (chroma where any of its four pixels is under it);
     every other byte is returned as it came."""
@@ -361,7 +435,7 @@ def composite_i420(frame: np.ndarray, width: int, height: int, converter: Conver
     cy, cx = slice(y0 // 2, y1 // 2), slice(x0 // 2, x1 // 2)
     roi = converter.to_rgb(y[y0:y1, x0:x1], u[cy, cx], v[cy, cx])
     region, alpha = blend(roi, p, crop, crop_offset, weight, multiband, feather, interpolation,
-                          target_open, restore_to, target_width)
+                          target_open, restore_to, target_width, device)
     ny, nu, nv = converter.to_yuv(region)
     luma = alpha > 0.0
     y[y0:y1, x0:x1][luma] = ny[luma]

@@ -22,6 +22,7 @@ from lipsync_desktop.engines.mouthbank.composite import (
     composite_i420,
     fit_affine,
 )
+from lipsync_desktop.engines.mouthbank.device_composite import DeviceComposite
 from lipsync_desktop.engines.mouthbank.select import (
     SelectionWeights,
     select_sources,
@@ -93,6 +94,10 @@ class MouthBankEngine(Engine):
         self.ctx = ctx
         self._size = ctx.video.display_size
         self._converter = None
+        self._device: DeviceComposite | None = None
+        if ctx.device_compositing():
+            self._device = DeviceComposite(ctx.providers)
+            ctx.log.info("mouthbank: warps and blends run on %s", ", ".join(ctx.providers))
         if ctx.layout == I420:
             color = ColorInfo.of(ctx.video)
             self._converter = Converter(color.matrix, color.range == "pc")
@@ -184,10 +189,10 @@ class MouthBankEngine(Engine):
             return composite_i420(frame, w, h, self._converter, dst_lm, crop, offset, src_lm,
                                   weight, multiband, interpolation=interpolation,
                                   target_open=target, restore_to=restore,
-                                  target_width=show_width)
+                                  target_width=show_width, device=self._device)
         return composite(frame, dst_lm, crop, offset, src_lm, weight, multiband,
                          interpolation=interpolation, target_open=target, restore_to=restore,
-                         target_width=show_width)
+                         target_width=show_width, device=self._device)
 
     def stretched_open(self) -> np.ndarray:
         """Per output frame: the mouth is opened well past its source's own gap (beyond
