@@ -68,6 +68,7 @@ def test_auto_takes_a_working_accelerator_else_the_cpu_and_an_explicit_one_must_
     # the CPU stays behind the accelerator: onnxruntime places what the GPU cannot run there
     assert auto.providers == ("CUDAExecutionProvider", "CPUExecutionProvider")
     assert "auto chose it" in auto.describe()
+    assert "per-frame warps and blends run on CUDAExecutionProvider" in auto.describe()
 
 
 def test_the_devices_command_lists_every_device_and_what_auto_picks(machine, capsys):
@@ -131,7 +132,8 @@ def test_the_job_log_and_result_say_where_the_time_went(face_video, speech, tmp_
     assert parts["targets"] + parts["bank"] + parts["select"] <= result["timings"]["engine"] + 1e-6
     assert all(c >= 0 for c in result["cores"].values())
     log = open(result["log_path"]).read()
-    assert "device cpu: the face models run on CPUExecutionProvider" in log
+    assert ("device cpu: the face models, warps, colour matching and blends run on "
+            "CPUExecutionProvider") in log
     assert "1 thread(s)" in log and '"composite":' in log and "cores busy" in log
     assert opencv_pool.getNumThreads() == 1
 
