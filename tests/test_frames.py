@@ -52,3 +52,33 @@ def test_writer_round_trip_keeps_colours_and_tags(tmp_path):
             ys = slice((k // 2) * 60 + 8, (k // 2) * 60 + 52)
             xs = slice((k % 2) * 80 + 8, (k % 2) * 80 + 72)
             assert np.abs(back[ys, xs] - np.array(c)).max() <= 3, (matrix, rng, c)
+
+
+def test_a_backward_run_starts_its_chunks_on_keyframes(gen, monkeypatch):
+    """A reader that starts between keyframes decodes from the one before and throws those
+    frames away: the ping-pong's backward chunks start on a keyframe where one is in reach,
+    and still give exactly the clip's frames."""
+    from lipsync_desktop.media import frames as fr
+    from lipsync_desktop.media.keyframes import keyframe_indices
+
+    path = media.testsrc(gen / "gop.mp4", 2.0, "160x120", 25, audio=False,
+                         extra=("-g", "10", "-keyint_min", "10", "-sc_threshold", "0", "-bf", "2"))
+    info = probe(path)
+    assert keyframe_indices(str(path), info.video) == (0, 10, 20, 30, 40)
+    full = media.decode_frames(path)
+    starts: list[int] = []
+    real = fr.FrameReader
+
+    class Spy(real):  # type: ignore[misc, valid-type]
+        def __init__(self, p, video, start=0, count=None, **kw):
+            starts.append(start)
+            super().__init__(p, video, start, count, **kw)
+
+    monkeypatch.setattr(fr, "FrameReader", Spy)
+    plan = list(range(50)) + list(range(48, 3, -1))  # forward, then back down to frame 4
+    got = list(read_plan(str(path), info.video, plan, max_buffer_bytes=160 * 120 * 3 * 12))
+    assert [i for i, _ in got] == plan
+    for i, frame in got:
+        assert np.array_equal(frame, full[i])
+    # 12 frames fit: 48..40 (from keyframe 40), 39..30, 29..20, 19..10, 9..4 (from 0 anyway)
+    assert starts == [0, 40, 30, 20, 10, 4]

@@ -20,6 +20,7 @@ import numpy as np
 
 from lipsync_desktop.errors import MediaToolError
 from lipsync_desktop.media.ffmpeg_tools import CHILD, ffmpeg_exe, tail
+from lipsync_desktop.media.keyframes import keyframe_indices
 from lipsync_desktop.media.probe import RGB_MATRICES, VideoInfo, is_rgb
 from lipsync_desktop.media.yuv import RGB, frame_shape
 
@@ -236,11 +237,14 @@ def read_plan(path: str, video: VideoInfo, indices: Sequence[int] | np.ndarray,
     """Yield (source index, frame) following ``indices``, forwards or backwards.
 
     Forward runs stream straight through; backward runs (ping-pong) are decoded in chunks
-    from the end and reversed, holding at most ``max_buffer_bytes`` of frames. ``crop``: as
+    from the end and reversed, holding at most ``max_buffer_bytes`` of frames. A chunk starts
+    on a keyframe where one lies within its reach, so its reader decodes no frame it throws
+    away (a reader starting elsewhere decodes from the keyframe before it). ``crop``: as
     ``FrameReader``'s.
     """
     w, h = (crop[2] - crop[0], crop[3] - crop[1]) if crop is not None else video.display_size
     chunk = max(1, min(120, max_buffer_bytes // int(np.prod(frame_shape(layout, w, h)))))
+    keys: np.ndarray | None = None
     for first, length, step in runs(indices):
         if step == 1:
             with FrameReader(path, video, first, length, layout=layout, crop=crop) as reader:
@@ -257,8 +261,13 @@ def read_plan(path: str, video: VideoInfo, indices: Sequence[int] | np.ndarray,
         else:
             hi = first  # inclusive, going down to first - length + 1
             lo_end = first - length + 1
+            if keys is None:
+                keys = np.array(keyframe_indices(path, video), int)
             while hi >= lo_end:
                 lo = max(lo_end, hi - chunk + 1)
+                reach = keys[(keys > lo) & (keys <= hi)]
+                if reach.size:
+                    lo = int(reach.max())
                 with FrameReader(path, video, lo, hi - lo + 1, layout=layout,
                                  crop=crop) as reader:
                     frames = list(reader)
