@@ -54,10 +54,11 @@ def test_writer_round_trip_keeps_colours_and_tags(tmp_path):
             assert np.abs(back[ys, xs] - np.array(c)).max() <= 3, (matrix, rng, c)
 
 
-def test_a_backward_run_starts_its_chunks_on_keyframes(gen, monkeypatch):
-    """A reader that starts between keyframes decodes from the one before and throws those
-    frames away: the ping-pong's backward chunks start on a keyframe where one is in reach,
-    and still give exactly the clip's frames."""
+def test_a_backward_run_reuses_the_turn_and_starts_its_chunks_on_keyframes(gen, monkeypatch):
+    """The ping-pong turns back over frames it just decoded: those come from memory. A
+    reader that starts between keyframes decodes from the one before and throws those
+    frames away: the backward chunks start on a keyframe where one is in reach. Either way
+    the frames are exactly the clip's."""
     from lipsync_desktop.media import frames as fr
     from lipsync_desktop.media.keyframes import keyframe_indices
 
@@ -80,5 +81,10 @@ def test_a_backward_run_starts_its_chunks_on_keyframes(gen, monkeypatch):
     assert [i for i, _ in got] == plan
     for i, frame in got:
         assert np.array_equal(frame, full[i])
-    # 12 frames fit: 48..40 (from keyframe 40), 39..30, 29..20, 19..10, 9..4 (from 0 anyway)
-    assert starts == [0, 40, 30, 20, 10, 4]
+    # 12 frames fit: 48..38 are the forward run's last ones, kept; then 37..30 (from
+    # keyframe 30), 29..20, 19..10, and 9..4 (from 0 whatever the start)
+    assert starts == [0, 30, 20, 10, 4]
+    starts.clear()
+    again = list(read_plan(str(path), info.video, list(range(45, 20, -1)),
+                           max_buffer_bytes=160 * 120 * 3 * 12))  # no forward run before it
+    assert [i for i, _ in again] == list(range(45, 20, -1)) and starts == [40, 30, 21]

@@ -13,6 +13,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections import deque
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
@@ -237,33 +238,51 @@ def read_plan(path: str, video: VideoInfo, indices: Sequence[int] | np.ndarray,
     """Yield (source index, frame) following ``indices``, forwards or backwards.
 
     Forward runs stream straight through; backward runs (ping-pong) are decoded in chunks
-    from the end and reversed, holding at most ``max_buffer_bytes`` of frames. A chunk starts
-    on a keyframe where one lies within its reach, so its reader decodes no frame it throws
-    away (a reader starting elsewhere decodes from the keyframe before it). ``crop``: as
-    ``FrameReader``'s.
+    from the end and reversed, holding at most ``max_buffer_bytes`` of frames. Where one turns
+    back over a forward run, its first chunk is that run's last frames, kept as they passed
+    (the same bytes, no second decode). A chunk starts on a keyframe where one lies within
+    its reach, so its reader decodes no frame it throws away (a reader starting elsewhere
+    decodes from the keyframe before it). ``crop``: as ``FrameReader``'s. The frames are
+    shared: a caller must not change them.
     """
     w, h = (crop[2] - crop[0], crop[3] - crop[1]) if crop is not None else video.display_size
     chunk = max(1, min(120, max_buffer_bytes // int(np.prod(frame_shape(layout, w, h)))))
     keys: np.ndarray | None = None
-    for first, length, step in runs(indices):
+    plan = runs(indices)
+    held: dict[int, np.ndarray] = {}  # a forward run's last frames, for the run back from it
+    for r, (first, length, step) in enumerate(plan):
         if step == 1:
+            turn = plan[r + 1] if r + 1 < len(plan) else None
+            ring: deque | None = None
+            if turn is not None and turn[2] == -1 and first <= turn[0] < first + length:
+                ring = deque(maxlen=chunk)  # the frames it turns back over: no second decode
             with FrameReader(path, video, first, length, layout=layout, crop=crop) as reader:
                 got = 0
                 last = None
                 for frame in reader:
                     yield first + got, frame
+                    if ring is not None:
+                        ring.append((first + got, frame))
                     last = frame
                     got += 1
                 # a clip may hold a frame or two fewer than its header promised: repeat the last
                 while got < length and last is not None:
                     yield first + got, last
+                    if ring is not None:
+                        ring.append((first + got, last))
                     got += 1
+            held = dict(ring) if ring else {}
         else:
             hi = first  # inclusive, going down to first - length + 1
             lo_end = first - length + 1
-            if keys is None:
+            while hi >= lo_end and hi in held:
+                yield hi, held.pop(hi)
+                hi -= 1
+            held = {}
+            if keys is None and hi >= lo_end:
                 keys = np.array(keyframe_indices(path, video), int)
             while hi >= lo_end:
+                assert keys is not None
                 lo = max(lo_end, hi - chunk + 1)
                 reach = keys[(keys > lo) & (keys <= hi)]
                 if reach.size:
