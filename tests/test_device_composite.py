@@ -159,3 +159,24 @@ def test_the_shipped_graphs_are_what_the_script_builds():
     assert sorted(built) == sorted(DeviceComposite.names())
     for name, model in built.items():
         assert graph_path(name).read_bytes() == model.SerializeToString(), name
+
+
+def test_graphs_a_provider_cannot_run_leave_the_compositing_on_the_cpu(face_video, speech,
+                                                                        tmp_path, monkeypatch):
+    """A provider that fails the graphs' self-check (an operator it lacks) does not fail the
+    job: the warps and blends run on the CPU, the log and the result say so."""
+    from lipsync_desktop.engines.mouthbank import device_composite as dc
+
+    ref_out, out = tmp_path / "cpu.mp4", tmp_path / "fallback.mp4"
+    run_job(JobSpec(str(face_video), str(speech), str(ref_out), tier="final"))
+
+    def broken(self):
+        raise RuntimeError("GridSample: not implemented for this provider")
+
+    monkeypatch.setattr(EngineContext, "device_compositing", lambda self: True)
+    monkeypatch.setattr(dc.DeviceComposite, "self_check", broken)
+    result = run_job(JobSpec(str(face_video), str(speech), str(out), tier="final"))
+    assert any("could not run on CPUExecutionProvider (GridSample: not implemented" in w
+               and "they run on the CPU" in w for w in result.warnings)
+    assert "they run on the CPU" in Path(result.log_path).read_text()
+    assert np.array_equal(media.decode_frames(out), media.decode_frames(ref_out))

@@ -96,6 +96,23 @@ class DeviceComposite:
         return ([f"composite_warp_{m}.onnx" for m in WARP_MODES.values()]
                 + [f"composite_blend_l{n}.onnx" for n in range(MAX_LEVELS + 1)])
 
+    def self_check(self) -> None:
+        """Run every graph once on a small made-up input: a provider that cannot run one
+        raises here, before any frame, and not halfway through a job."""
+        crop = np.tile(np.arange(40, dtype=np.uint8)[:, None, None] * 6, (1, 48, 3))
+        inv = np.array([[1.0, 0.0, 2.0], [0.0, 1.0, 3.0]])
+        for interpolation in WARP_MODES:
+            warped, _cover = self.warp(crop, inv, (32, 36), None, interpolation)
+        alpha = np.zeros((32, 36), np.float32)
+        alpha[8:24, 8:28] = 1.0
+        field = np.zeros((8, 9, 3), np.float32)
+        for n in range(MAX_LEVELS + 1):
+            side = 16 * 2 ** max(0, n - 1) if n else 8
+            roi = np.full((side, side, 3), 128, np.uint8)
+            a = cv2.resize(alpha, (side, side), interpolation=cv2.INTER_NEAREST)
+            w = cv2.resize(warped, (side, side), interpolation=cv2.INTER_NEAREST)
+            self.blend(roi, w, a, field, n)  # each depth: a graph of its own
+
     def supports(self, interpolation: int) -> bool:
         return interpolation in WARP_MODES
 

@@ -95,9 +95,6 @@ class MouthBankEngine(Engine):
         self._size = ctx.video.display_size
         self._converter = None
         self._device: DeviceComposite | None = None
-        if ctx.device_compositing():
-            self._device = DeviceComposite(ctx.providers)
-            ctx.log.info("mouthbank: warps and blends run on %s", ", ".join(ctx.providers))
         if ctx.layout == I420:
             color = ColorInfo.of(ctx.video)
             self._converter = Converter(color.matrix, color.range == "pc")
@@ -110,6 +107,8 @@ class MouthBankEngine(Engine):
                            self.shape.width[usable], ctx.transcript, ctx.language)
         self.plan = plan
         self._warnings = []
+        if ctx.device_compositing():
+            self._device = self._device_composite(ctx)
         self._stats_lock = threading.Lock()
         if plan.curves.note:
             self._warnings.append(plan.curves.note + "; the mouth follows the audio alone.")
@@ -158,6 +157,20 @@ class MouthBankEngine(Engine):
             ctx.log.info("mouthbank: %d frame(s) open a mouth much wider than its source's "
                          "(no source this open shows its interior): the gap between the lips "
                          "is stretched there", self._stats["stretched_open"])
+
+    def _device_composite(self, ctx: EngineContext) -> DeviceComposite | None:
+        """The accelerator's graphs for the warps and blends, tried once on a small input;
+        None (the CPU's reference path, with a warning) when they do not run there."""
+        try:
+            device = DeviceComposite(ctx.providers)
+            device.self_check()
+        except Exception as exc:  # onnxruntime's errors derive from Exception alone
+            self._warnings.append(f"The warps and blends could not run on {ctx.providers[0]} "
+                                  f"({str(exc).strip()[:200]}); they run on the CPU.")
+            ctx.log.warning(self._warnings[-1])
+            return None
+        ctx.log.info("mouthbank: warps and blends run on %s", ", ".join(ctx.providers))
+        return device
 
     def _count(self, key: str) -> None:
         with self._stats_lock:  # render runs on several threads
