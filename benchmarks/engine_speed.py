@@ -10,7 +10,8 @@ the clip bounces), it times, in one run:
 - `ffmpeg -stream_loop -1 -i VIDEO -i AUDIO -c:v libx264 -preset veryfast -c:a aac -shortest`,
 and prints wall times, the real-time factor (output seconds per wall second), the ratio to
 the transcode, the job's seconds per stage and per part (targets, bank, select; decode,
-composite, encode, mux: where the render waited) and the cores each stage kept busy.
+composite, encode, mux: where the render waited), the cores each stage kept busy and the
+frames per second of the faces pass, the engine's preparation, the render and the job.
 
 ``--cpus 0 0,1`` runs everything once per CPU set (Linux ``taskset``; the transcode too) and
 prints each tier's speed-up over the first set: how the job scales with cores.
@@ -75,6 +76,8 @@ def run_set(clips: list[Path], audio: Path, tiers: list[str], cpus: str | None,
             extra: list[str], tmp: Path) -> list[dict]:
     rows = []
     for clip in clips:
+        video = probe(clip).video
+        clip_frames = video.frame_count if video else 0
         out_tc = tmp / "transcode.mp4"
         t_tc, _ = timed(pinned([ffmpeg_exe(), "-v", "error", "-y", "-stream_loop", "-1", "-i",
                                 str(clip), "-i", str(audio), "-map", "0:v:0", "-map", "1:a:0",
@@ -97,10 +100,25 @@ def run_set(clips: list[Path], audio: Path, tiers: list[str], cpus: str | None,
                    "threads": result.get("threads"),
                    "stages_s": {k: round(v, 2) for k, v in result["timings"].items()},
                    "parts_s": {k: round(result.get("parts", {}).get(k, 0.0), 2) for k in PARTS},
-                   "cores": result.get("cores", {})}
+                   "cores": result.get("cores", {}),
+                   "stages_fps": stage_rates(result, clip_frames)}
             rows.append(row)
             print(json.dumps(row), flush=True)
     return rows
+
+
+def stage_rates(result: dict, clip_frames: int) -> dict[str, float]:
+    """Frames per second of the stages that go through frames: the faces pass (the clip's
+    frames), the engine's preparation (the clip's), the render and the whole job (the
+    result's)."""
+    t = result.get("timings", {})
+    out_frames = int(result.get("frames", 0))
+
+    def rate(n: int, key: str) -> float:
+        return round(n / t[key], 1) if t.get(key) else 0.0
+
+    return {"faces": rate(clip_frames, "faces"), "engine": rate(clip_frames, "engine"),
+            "render": rate(out_frames, "render"), "total": rate(out_frames, "total")}
 
 
 def main() -> int:
