@@ -26,6 +26,7 @@ from lipsync_desktop.media.probe import RGB_MATRICES, VideoInfo, is_rgb
 from lipsync_desktop.media.yuv import RGB, frame_shape
 
 PREFETCH = 4  # frames decoded ahead of use (and queued for the encoder)
+VFR_SEEK_LEAD = 2  # frames a reader of a variable-rate clip starts before its first (below)
 
 # swscale's names for the YUV matrices
 _MATRIX = {"bt709": "bt709", "bt470bg": "bt601", "smpte170m": "smpte170m", "fcc": "fcc",
@@ -133,11 +134,16 @@ class FrameReader:
                            f"{size}:flags=bicubic+full_chroma_int")
         filters.append(f"format={layout}")
         cmd = [ffmpeg_exe(), "-hide_banner", "-nostdin", "-v", "error"]
-        if start > 0:
-            cmd += ["-ss", f"{start / video.fps:.6f}"]
+        # a variable-rate clip's frames are put on the processing rate's slots by the fps
+        # filter, which picks for each slot the frame nearest to it: started exactly at a
+        # slot it cannot see the frame just before, and its first slot or two differ from a
+        # reading from the clip's start. It starts a little earlier and drops those.
+        self._skip = min(start, VFR_SEEK_LEAD) if video.is_vfr else 0
+        if start - self._skip > 0:
+            cmd += ["-ss", f"{(start - self._skip) / video.fps:.6f}"]
         cmd += ["-i", path, "-map", "0:v:0", "-an", "-sn", "-dn", "-vf", ",".join(filters)]
         if count is not None:
-            cmd += ["-frames:v", str(count)]
+            cmd += ["-frames:v", str(count + self._skip)]
         # "direct": a frame leaves in one write, not in 32 KiB pieces
         cmd += ["-f", "rawvideo", "-pix_fmt", layout, "-avioflags", "direct", "pipe:1"]
         self._shape = frame_shape(layout, self.width, self.height)
@@ -157,7 +163,7 @@ class FrameReader:
         assert isinstance(stream, io.BufferedReader | io.FileIO)  # a binary pipe
         n = 0
         try:
-            while self.count is None or n < self.count:
+            while self.count is None or n < self.count + self._skip:
                 buf = bytearray(self._frame_bytes)
                 view = memoryview(buf)
                 got = 0
@@ -169,7 +175,8 @@ class FrameReader:
                 if got < self._frame_bytes:
                     break
                 n += 1
-                out.put(np.frombuffer(buf, np.uint8).reshape(shape))
+                if n > self._skip:
+                    out.put(np.frombuffer(buf, np.uint8).reshape(shape))
         except (OSError, ValueError):
             pass  # the pipe was closed under us: close() was called
         finally:
