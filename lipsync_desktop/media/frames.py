@@ -26,7 +26,7 @@ from lipsync_desktop.media.probe import RGB_MATRICES, VideoInfo, is_rgb
 from lipsync_desktop.media.yuv import RGB, frame_shape
 
 PREFETCH = 4  # frames decoded ahead of use (and queued for the encoder)
-VFR_SEEK_LEAD = 2  # frames a reader of a variable-rate clip starts before its first (below)
+VFR_SEEK_LEAD = 8  # frames a reader of a variable-rate clip starts before its first (below)
 
 # swscale's names for the YUV matrices
 _MATRIX = {"bt709": "bt709", "bt470bg": "bt601", "smpte170m": "smpte170m", "fcc": "fcc",
@@ -123,7 +123,7 @@ class FrameReader:
         color = ColorInfo.of(video)
         filters = []
         if video.is_vfr:
-            filters.append(f"fps={video.fps_fraction}")
+            filters.append(f"fps={video.fps_fraction}:start_time=0")
         if crop is not None:
             x0, y0, x1, y1 = crop
             self.width, self.height = x1 - x0, y1 - y0
@@ -135,9 +135,12 @@ class FrameReader:
         filters.append(f"format={layout}")
         cmd = [ffmpeg_exe(), "-hide_banner", "-nostdin", "-v", "error"]
         # a variable-rate clip's frames are put on the processing rate's slots by the fps
-        # filter, which picks for each slot the frame nearest to it: started exactly at a
-        # slot it cannot see the frame just before, and its first slot or two differ from a
-        # reading from the clip's start. It starts a little earlier and drops those.
+        # filter, which gives each slot the frame nearest to it, counting slots from the
+        # seek point (start_time=0: from the first frame, a reader started in a gap lost
+        # the gap's slots and counted every later frame too early). Started exactly at a
+        # slot it could not see the frames before it, so its first slots differed from a
+        # reading from the clip's start: it starts a few frames earlier and drops those
+        # (more than a phone's usual stutter; a longer freeze can still differ at its start)
         self._skip = min(start, VFR_SEEK_LEAD) if video.is_vfr else 0
         if start - self._skip > 0:
             cmd += ["-ss", f"{(start - self._skip) / video.fps:.6f}"]
