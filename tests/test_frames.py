@@ -66,6 +66,7 @@ def test_a_backward_run_reuses_the_turn_and_starts_its_chunks_on_keyframes(gen, 
                          extra=("-g", "10", "-keyint_min", "10", "-sc_threshold", "0", "-bf", "2"))
     info = probe(path)
     assert keyframe_indices(str(path), info.video) == (0, 10, 20, 30, 40)
+    assert keyframe_indices(str(path), info.video, 13, 35) == (20, 30)  # that range's alone
     full = media.decode_frames(path)
     starts: list[int] = []
     real = fr.FrameReader

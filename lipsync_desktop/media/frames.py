@@ -257,7 +257,6 @@ def read_plan(path: str, video: VideoInfo, indices: Sequence[int] | np.ndarray,
     """
     w, h = (crop[2] - crop[0], crop[3] - crop[1]) if crop is not None else video.display_size
     chunk = max(1, min(120, max_buffer_bytes // int(np.prod(frame_shape(layout, w, h)))))
-    keys: np.ndarray | None = None
     plan = runs(indices)
     held: dict[int, np.ndarray] = {}  # a forward run's last frames, for the run back from it
     for r, (first, length, step) in enumerate(plan):
@@ -289,10 +288,9 @@ def read_plan(path: str, video: VideoInfo, indices: Sequence[int] | np.ndarray,
                 yield hi, held.pop(hi)
                 hi -= 1
             held = {}
-            if keys is None and hi >= lo_end:
-                keys = np.array(keyframe_indices(path, video), int)
+            keys = np.array(keyframe_indices(path, video, lo_end, hi) if hi >= lo_end else (),
+                            int)
             while hi >= lo_end:
-                assert keys is not None
                 lo = max(lo_end, hi - chunk + 1)
                 reach = keys[(keys > lo) & (keys <= hi)]
                 if reach.size:
