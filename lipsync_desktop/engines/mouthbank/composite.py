@@ -285,7 +285,8 @@ def reshape_map(p: Placement, shape_hw: tuple[int, int], origin: tuple[int, int]
     o, ex, ey, iod, h_tgt, delta = geo.o, geo.ex, geo.ey, geo.iod, geo.h_tgt, geo.delta
     u0, half, chin_v, widen = geo.u0, geo.half, geo.chin_v, geo.widen
     h, w = shape_hw
-    xs, ys = np.meshgrid(np.arange(w, dtype=np.float32), np.arange(h, dtype=np.float32))
+    # a row of x and a column of y: every full-size array below is made by broadcasting
+    xs, ys = np.arange(w, dtype=np.float32)[None, :], np.arange(h, dtype=np.float32)[:, None]
     du, dv = xs - o[0], ys - o[1]
     u = du * ex[0] + dv * ex[1]
     v = du * ey[0] + dv * ey[1]
