@@ -33,6 +33,9 @@ from lipsync_desktop.safe_files import read_private, write_atomic
 
 MAX_BYTES = 512 * 1024**2
 FORMAT = 2  # 1: pickles (never read again)
+# how the pass's frames are read; an analysis read another way may not match the render's
+# frames (2: variable-rate readers started mid-clip give a reading from the start's frames)
+READING = 2
 SUFFIX = ".npz"
 
 
@@ -54,7 +57,7 @@ def content_digest(path: str | Path) -> str:
 def analysis_key(path: str | Path, first: int, stop: int, stride: int, mesh_side: int) -> str:
     """The cache key of one analysis: content, range, settings, models and version."""
     parts = [content_digest(path), str(first), str(stop), str(stride), str(mesh_side),
-             models_digest(), __version__, str(FORMAT)]
+             models_digest(), __version__, str(FORMAT), str(READING)]
     return hashlib.sha256("|".join(parts).encode()).hexdigest()[:32]
 
 
