@@ -183,7 +183,8 @@ def _build_parser() -> argparse.ArgumentParser:
                           "ru, cmn, ja, ... (default: en; without a transcript no language "
                           "setting is needed)")
     run.add_argument("--device", choices=choices.keys(choices.DEVICES), default=None,
-                     help="where the models run (default: the Preferences' device, auto "
+                     help="where the models and, on an accelerator, the per-frame warps and "
+                          "blends run (default: the Preferences' device, auto "
                           "unless set). " + _labels(choices.DEVICES)
                           + ". 'lipsync-desktop devices' lists what this machine has")
     run.add_argument("--threads", type=_threads, default=None, metavar="N",
