@@ -59,8 +59,9 @@ class JobRequest(BaseModel):
     transcript: str | None = Field(None, max_length=100_000)
     language: str = Field("en", max_length=35)
     device: str | None = Field(None, json_schema_extra={"enum": DEVICES}, description=(
-        "where the models run; default: the server's Preferences (auto: an accelerator if "
-        "one works, else the CPU). GET /v1/devices lists what this machine has"))
+        "where the models and, on an accelerator, the per-frame warps and blends run; "
+        "default: the server's Preferences (auto: an accelerator if one works, else the "
+        "CPU). GET /v1/devices lists what this machine has"))
     threads: int | None = Field(None, ge=1, le=choices.MAX_THREADS, description=(
         "the cores the job keeps busy; default: the machine's cores shared by the parallel "
         "jobs. The result is the same on any number"))
