@@ -105,7 +105,9 @@ class ExportPreset:
             args += ["-preset", speed, "-crf", q]
             if vc.encoder == "libx264" and speed == "ultrafast":
                 # keep the deblocking filter (no blocky edges) and CABAC (smaller files)
-                # that ultrafast drops: about 8% slower, still the fastest preset
+                # that ultrafast drops: still the fastest preset. Measured on 300 1080p
+                # frames: deblocking costs nothing; CABAC 10-15% of the encoder's CPU time
+                # (2.19-2.53 -> 2.64-2.92 s) for files 13% smaller, the same picture
                 args += ["-x264-params", "deblock=0,0:cabac=1"]
             if vc.encoder == "libx265":
                 args += ["-x265-params", "log-level=error"]
