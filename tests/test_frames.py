@@ -112,3 +112,17 @@ def test_a_variable_rate_reader_started_mid_clip_gives_the_forward_readings_fram
             assert len(part) == 8
             for j, frame in enumerate(part):
                 assert np.array_equal(frame, full[start + j]), (name, start, j)
+
+
+def test_keyframes_of_a_file_that_does_not_demux_are_none(gen, tmp_path):
+    """Only speed depends on the keyframes: a file that changed or broke under us gives
+    none, and the reader still decodes from wherever it is asked."""
+    from lipsync_desktop.media.keyframes import keyframe_indices
+
+    path = media.testsrc(gen / "kf_ok.mp4", 1.0, "160x120", 25, audio=False)
+    info = probe(path)
+    broken = tmp_path / "broken.mp4"
+    broken.write_bytes(b"\x00\x00\x00\x18ftypisom" + bytes(range(256)) * 8)
+    assert keyframe_indices(str(broken), info.video) == ()
+    assert keyframe_indices(str(tmp_path / "gone.mp4"), info.video) == ()
+    assert keyframe_indices(str(path), info.video)[0] == 0
