@@ -212,15 +212,17 @@ class ReshapeGeometry:
     o: np.ndarray  # origin: the upper lip's inner edge
     ex: np.ndarray  # unit vector along the eyes
     ey: np.ndarray  # unit vector down the face
-    iod: float
     h_tgt: float  # the wanted gap between the lips
     delta: float  # how far the lower lip moves
     chin_v: float  # the moved chin, along ey
     u0: float  # the mouth's centre, along ex
-    half: float  # half the mouth's width
     widen: float  # the mouth's width factor (1: unchanged)
     top: float  # the upper outer lip, along ey
     bottom: float  # the moved lower outer lip, along ey
+    chin_fade: float  # below the moved chin the move fades out over this (along ey)
+    lateral: float  # the jaw's move fades out this far either side of u0 (along ex)
+    band_fade: float  # the widening's band fades out over this above and below the lips
+    side: float  # the widening fades out this far either side of u0
     moved_poly: np.ndarray
 
 
@@ -255,14 +257,16 @@ def reshape_geometry(p: Placement, origin: tuple[int, int], target_open: float |
     chin_v = float((lm[mouth.CHIN] - o) @ ey) + delta
     top = float((lm[0] - o) @ ey)
     bottom = float((lm[17] - o) @ ey) + delta
+    lateral = 1.8 * half
     # the source's outline with the jaw moved, so the mask covers where the chin now is
     poly: np.ndarray = p.src_poly - np.asarray(origin, np.float64)
     pu = (poly - o) @ ex
     pv = (poly - o) @ ey
-    moved = poly + (delta * (pv > 0) * np.clip(1.0 - ((pu - u0) / (1.8 * half)) ** 2, 0, 1)
+    moved = poly + (delta * (pv > 0) * np.clip(1.0 - ((pu - u0) / lateral) ** 2, 0, 1)
                     )[:, None] * ey[None, :]
-    return ReshapeGeometry(o, ex, ey, iod, h_tgt, delta, chin_v, u0, half, widen, top, bottom,
-                           moved)
+    return ReshapeGeometry(o, ex, ey, h_tgt, delta, chin_v, u0, widen, top, bottom,
+                           chin_fade=0.25 * iod, lateral=lateral, band_fade=0.25 * iod,
+                           side=2.2 * half, moved_poly=moved)
 
 
 def reshape_map(p: Placement, shape_hw: tuple[int, int], origin: tuple[int, int],
@@ -280,10 +284,13 @@ def reshape_map(p: Placement, shape_hw: tuple[int, int], origin: tuple[int, int]
     the upper lip, below the lower one and towards the cheeks, so the jaw line stays.
     Every pixel comes from the real source frame: nothing is painted."""
     geo = reshape_geometry(p, origin, target_open, target_width)
-    if geo is None:
-        return None
-    o, ex, ey, iod, h_tgt, delta = geo.o, geo.ex, geo.ey, geo.iod, geo.h_tgt, geo.delta
-    u0, half, chin_v, widen = geo.u0, geo.half, geo.chin_v, geo.widen
+    return None if geo is None else geometry_map(geo, shape_hw)
+
+
+def geometry_map(geo: ReshapeGeometry, shape_hw: tuple[int, int]) -> Reshape:
+    """``reshape_map``'s map of a work area of ``shape_hw`` from its geometry."""
+    o, ex, ey, h_tgt, delta = geo.o, geo.ex, geo.ey, geo.h_tgt, geo.delta
+    u0, chin_v, widen = geo.u0, geo.chin_v, geo.widen
     h, w = shape_hw
     # a row of x and a column of y: every full-size array below is made by broadcasting
     xs, ys = np.arange(w, dtype=np.float32)[None, :], np.arange(h, dtype=np.float32)[:, None]
@@ -291,8 +298,8 @@ def reshape_map(p: Placement, shape_hw: tuple[int, int], origin: tuple[int, int]
     u = du * ex[0] + dv * ex[1]
     v = du * ey[0] + dv * ey[1]
     ramp = np.clip(v / max(h_tgt, 1e-3), 0.0, 1.0) if h_tgt > 0 else (v > 0).astype(np.float32)
-    ramp = ramp * np.clip(1.0 - (v - chin_v) / (0.25 * iod), 0.0, 1.0)
-    lateral = np.clip(1.0 - ((u - u0) / (1.8 * half)) ** 2, 0.0, 1.0)
+    ramp = ramp * np.clip(1.0 - (v - chin_v) / geo.chin_fade, 0.0, 1.0)
+    lateral = np.clip(1.0 - ((u - u0) / geo.lateral) ** 2, 0.0, 1.0)
     shift = (delta * ramp * lateral).astype(np.float32)
     map_x = xs - shift * np.float32(ey[0])
     map_y = ys - shift * np.float32(ey[1])
@@ -300,9 +307,8 @@ def reshape_map(p: Placement, shape_hw: tuple[int, int], origin: tuple[int, int]
         # the lips' band (upper outer lip to lower outer lip, the lower one moved), fading out
         # over a quarter of the eye distance above and below and beyond the mouth corners
         top, bottom = geo.top, geo.bottom
-        fade = 0.25 * iod
-        band = np.clip(1.0 - np.maximum(top - v, v - bottom) / fade, 0.0, 1.0)
-        side = np.clip(1.0 - ((u - u0) / (2.2 * half)) ** 2, 0.0, 1.0)
+        band = np.clip(1.0 - np.maximum(top - v, v - bottom) / geo.band_fade, 0.0, 1.0)
+        side = np.clip(1.0 - ((u - u0) / geo.side) ** 2, 0.0, 1.0)
         # backward map: the pixel at u shows the source at u0 + (u - u0) / widen
         push = ((u - u0) * (1.0 - 1.0 / widen) * band * side).astype(np.float32)
         map_x = map_x - push * np.float32(ex[0])
@@ -329,17 +335,17 @@ def blend(roi: np.ndarray, p: Placement, crop: np.ndarray, crop_offset: tuple[in
     mc = p.m.copy()
     mc[:, 2] = p.m[:, :2] @ np.array([ox, oy]) + p.m[:, 2] - np.array([x0, y0])
     polygons = [p.dst_poly - [x0, y0], p.src_poly - [x0, y0]]
-    reshaping = target_open is not None or target_width is not None
-    if device is not None and device.supports(interpolation):
-        geo = reshape_geometry(p, (x0, y0), target_open, target_width) if reshaping else None
+    geo = reshape_geometry(p, (x0, y0), target_open, target_width) \
+        if target_open is not None or target_width is not None else None
+    if device is not None and not device.supports(interpolation):
+        device = None  # that resampling has no graph: all of it here
+    if device is not None:
         warped, cover = device.warp(crop, cv2.invertAffineTransform(mc), (rh, rw), geo,
                                     interpolation)
-        if geo is not None:
-            polygons.append(geo.moved_poly)
     else:
-        device = None
-        warped, cover = _warp(crop, mc, (rh, rw), p, (x0, y0), interpolation, target_open,
-                              target_width, polygons)
+        warped, cover = _warp(crop, mc, (rh, rw), geo, interpolation)
+    if geo is not None:  # the mask covers where the moved chin now is
+        polygons.append(geo.moved_poly)
     if restore_to is not None:  # the source's lips, in the work area
         warped = restore_detail(warped, p.lips[1] - [x0, y0], restore_to)
     cover &= ~foreign_content(roi, warped, polygons[1:], p.iod)
@@ -367,24 +373,21 @@ def blend(roi: np.ndarray, p: Placement, crop: np.ndarray, crop_offset: tuple[in
     return out, alpha
 
 
-def _warp(crop: np.ndarray, mc: np.ndarray, shape_hw: tuple[int, int], p: Placement,
-          origin: tuple[int, int], interpolation: int, target_open: float | None,
-          target_width: float | None, polygons: list[np.ndarray],
-          ) -> tuple[np.ndarray, np.ndarray]:
+def _warp(crop: np.ndarray, mc: np.ndarray, shape_hw: tuple[int, int],
+          geo: ReshapeGeometry | None, interpolation: int) -> tuple[np.ndarray, np.ndarray]:
     """The source ``crop`` resampled into the work area through ``mc`` (crop -> work area)
-    and reshaped to the target, and the work-area pixels the crop covers (255); the moved
-    jaw's outline is added to ``polygons``."""
+    and reshaped by ``geo`` (None: not reshaped), and the work-area pixels the crop covers
+    (255)."""
     rh, rw = shape_hw
     ch, cw = crop.shape[:2]
     corners = apply_affine(mc, np.array([[0, 0], [cw - 1, 0], [cw - 1, ch - 1], [0, ch - 1]], float))
     cover: np.ndarray = np.zeros((rh, rw), np.uint8)
     cv2.fillConvexPoly(cover, np.round(corners).astype(np.int32), (255,))
-    shape = reshape_map(p, (rh, rw), origin, target_open, target_width) \
-        if target_open is not None or target_width is not None else None
-    if shape is None:
+    if geo is None:
         warped = cv2.warpAffine(crop, mc, (rw, rh), flags=interpolation,
                                 borderMode=cv2.BORDER_REFLECT)
         return warped, cover
+    shape = geometry_map(geo, shape_hw)
     # one resampling, straight from the crop: the reshape's backward map, then the
     # inverse of the alignment (two resamplings in a row would soften the lips)
     inv = cv2.invertAffineTransform(mc).astype(np.float32)  # float32 maps throughout
@@ -393,7 +396,6 @@ def _warp(crop: np.ndarray, mc: np.ndarray, shape_hw: tuple[int, int], p: Placem
     warped = cv2.remap(crop, src_x, src_y, interpolation, borderMode=cv2.BORDER_REFLECT)
     cover = cv2.remap(cover, shape.map_x, shape.map_y, cv2.INTER_NEAREST,
                       borderMode=cv2.BORDER_CONSTANT, borderValue=(0,))
-    polygons.append(shape.moved_poly)
     return warped, cover
 
 

@@ -75,9 +75,9 @@ def warp_params(inv: np.ndarray, crop_hw: tuple[int, int], geo) -> np.ndarray:
     else:
         values.update(ox=geo.o[0], oy=geo.o[1], ex0=geo.ex[0], ex1=geo.ex[1], ey0=geo.ey[0],
                       ey1=geo.ey[1], h=max(geo.h_tgt, 1e-3), delta=geo.delta,
-                      chin_v=geo.chin_v, chin_fade=0.25 * geo.iod, u0=geo.u0,
-                      lateral=1.8 * geo.half, widen_k=1.0 - 1.0 / geo.widen, top=geo.top,
-                      bottom=geo.bottom, band_fade=0.25 * geo.iod, side=2.2 * geo.half)
+                      chin_v=geo.chin_v, chin_fade=geo.chin_fade, u0=geo.u0,
+                      lateral=geo.lateral, widen_k=1.0 - 1.0 / geo.widen, top=geo.top,
+                      bottom=geo.bottom, band_fade=geo.band_fade, side=geo.side)
     return np.array([values[k] for k in WARP_PARAMS], np.float32)
 
 
