@@ -26,12 +26,19 @@ CPU_PROVIDER = "CPUExecutionProvider"  # onnxruntime's, on every machine
 CPU_ONLY = (CPU_PROVIDER,)
 
 
+# onnxruntime's CUDA provider times every convolution algorithm for each new input size;
+# a graph whose input size changes from call to call (the compositing's) takes its guess
+VARYING_SHAPE_OPTIONS = {"CUDAExecutionProvider": {"cudnn_conv_algo_search": "HEURISTIC"}}
+
+
 @functools.cache
-def model_session(path: Path, providers: tuple[str, ...] = CPU_ONLY):
+def model_session(path: Path, providers: tuple[str, ...] = CPU_ONLY,
+                  varying_shapes: bool = False):
     """One session per model file and providers for the whole process: onnxruntime's
     ``run`` may be called from several threads at once, so every scan worker (one per
     chunk) shares it instead of loading the file again. ``providers``: onnxruntime's
-    execution providers in order (``devices.resolve_device``), the CPU's last."""
+    execution providers in order (``devices.resolve_device``), the CPU's last.
+    ``varying_shapes``: its inputs change size from call to call (``VARYING_SHAPE_OPTIONS``)."""
     import onnxruntime as ort
 
     opts = ort.SessionOptions()
@@ -40,7 +47,11 @@ def model_session(path: Path, providers: tuple[str, ...] = CPU_ONLY):
     opts.intra_op_num_threads = model_threads()
     opts.inter_op_num_threads = 1
     opts.log_severity_level = 3
-    return ort.InferenceSession(str(path), sess_options=opts, providers=list(providers))
+    listed: list = list(providers)
+    if varying_shapes:
+        listed = [(p, VARYING_SHAPE_OPTIONS[p]) if p in VARYING_SHAPE_OPTIONS else p
+                  for p in providers]
+    return ort.InferenceSession(str(path), sess_options=opts, providers=listed)
 
 
 

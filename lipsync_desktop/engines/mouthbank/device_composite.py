@@ -15,13 +15,12 @@ install gains nothing and the ``gpu`` extra stays onnxruntime-gpu alone."""
 
 from __future__ import annotations
 
-import functools
 from pathlib import Path
 
 import cv2
 import numpy as np
 
-from lipsync_desktop.faces.onnx_plan import MODELS_DIR
+from lipsync_desktop.faces.onnx_plan import MODELS_DIR, model_session
 
 # the warp graph's parameters, in order (scripts/build_composite_graphs.py builds the graph
 # from this list)
@@ -30,28 +29,19 @@ WARP_PARAMS = ("a00", "a01", "a02", "a10", "a11", "a12", "ox", "oy", "ex0", "ex1
                "bottom", "band_fade", "side", "cw", "ch")
 WARP_MODES = {cv2.INTER_CUBIC: "cubic", cv2.INTER_LINEAR: "linear"}  # OpenCV's -> graph's
 MAX_LEVELS = 4  # blend graphs exist for 0..MAX_LEVELS pyramid levels
-# onnxruntime's CUDA provider would time every convolution algorithm for each new input
-# size; the work area's size changes from frame to frame
-PROVIDER_OPTIONS = {"CUDAExecutionProvider": {"cudnn_conv_algo_search": "HEURISTIC"}}
 
 
 def graph_path(name: str) -> Path:
     return MODELS_DIR / name
 
 
-@functools.cache
 def _session(name: str, providers: tuple[str, ...]):
-    import onnxruntime as ort
-
+    """The graph's session, shared by the render's threads (the work area's size changes
+    from frame to frame)."""
     path = graph_path(name)
     if not path.is_file():
         raise FileNotFoundError(f"The compositing graph {path} is missing; reinstall the app.")
-    opts = ort.SessionOptions()
-    opts.intra_op_num_threads = 1  # the render's threads are the parallelism
-    opts.inter_op_num_threads = 1
-    opts.log_severity_level = 3
-    listed = [(p, PROVIDER_OPTIONS[p]) if p in PROVIDER_OPTIONS else p for p in providers]
-    return ort.InferenceSession(str(path), sess_options=opts, providers=listed)
+    return model_session(path, providers, varying_shapes=True)
 
 
 def pyramid_levels(shape_hw: tuple[int, int], levels: int) -> int:
