@@ -64,6 +64,30 @@ def test_the_device_path_matches_the_reference(face, interpolation, multiband, r
     assert np.array_equal(out[alpha <= 0], roi[alpha <= 0])  # untouched outside the mask
 
 
+@pytest.mark.parametrize("multiband", [True, False])
+def test_the_device_path_puts_the_lost_detail_back_like_the_reference(face, multiband):
+    """The restored fine detail (``detail.detail_layer``, added before the one rounding)
+    reaches the graphs through the full-size colour field."""
+    from lipsync_desktop.engines.mouthbank.detail import laplacian_energy, lip_region
+    from lipsync_desktop.faces import mouth
+
+    frame, lm, src, lm_src = face
+    h, w = frame.shape[:2]
+    p = C.place(lm, lm_src, w, h, multiband)
+    assert p is not None
+    x0, y0, x1, y1 = p.box
+    roi = frame[y0:y1, x0:x1]
+    want = 1.3 * laplacian_energy(lip_region(src, lm_src[list(mouth.LIPS_OUTER), :2]))
+    args = (roi, p, src, (0, 0), 1.0, multiband, 0.18, cv2.INTER_CUBIC, None, want, None)
+    plain = C.blend(*args[:9], None, None)[0]
+    ref, ref_alpha = C.blend(*args)
+    out, _ = C.blend(*args, device=DeviceComposite(CPU_ONLY))
+    lips = p.lips[1] - [x0, y0]
+    assert laplacian_energy(lip_region(ref, lips)) > 1.05 * laplacian_energy(lip_region(plain, lips))
+    changed = ref_alpha > 0
+    assert psnr(out[changed], ref[changed]) > MIN_PSNR
+
+
 @pytest.mark.parametrize("size", [(212, 332), (61, 47), (100, 100), (33, 18), (15, 40)])
 def test_the_blend_graphs_follow_the_pyramid_at_every_depth(size):
     rng = np.random.default_rng(sum(size))

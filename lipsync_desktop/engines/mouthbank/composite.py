@@ -11,7 +11,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from lipsync_desktop.engines.mouthbank.detail import restore_detail
+from lipsync_desktop.engines.mouthbank.detail import detail_layer
 from lipsync_desktop.engines.mouthbank.device_composite import DeviceComposite
 from lipsync_desktop.faces import mouth
 from lipsync_desktop.media.yuv import Converter, planes
@@ -346,8 +346,9 @@ def blend(roi: np.ndarray, p: Placement, crop: np.ndarray, crop_offset: tuple[in
         warped, cover = _warp(crop, mc, (rh, rw), geo, interpolation)
     if geo is not None:  # the mask covers where the moved chin now is
         polygons.append(geo.moved_poly)
-    if restore_to is not None:  # the source's lips, in the work area
-        warped = restore_detail(warped, p.lips[1] - [x0, y0], restore_to)
+    # the source lips' lost fine detail (in the work area), added before the one rounding
+    detail = None if restore_to is None else detail_layer(warped, p.lips[1] - [x0, y0],
+                                                           restore_to)
     cover &= ~foreign_content(roi, warped, polygons[1:], p.iod)
     alpha = region_mask((rh, rw), polygons, feather * p.iod, cover)
     alpha *= float(weight)
@@ -359,9 +360,13 @@ def blend(roi: np.ndarray, p: Placement, crop: np.ndarray, crop_offset: tuple[in
     out: np.ndarray
     if multiband and device is not None:
         field = colour_field(roi, warped, alpha, lips, p.iod, local=True)
+        if detail is not None:  # the field at full size carries the detail too
+            field = cv2.resize(field, (rw, rh), interpolation=cv2.INTER_LINEAR) + detail
         return device.blend(roi, warped, alpha, field, PYRAMID_LEVELS), alpha
     corrected = warped.astype(np.float32) + colour_correction(roi, warped, alpha, lips, p.iod,
                                                               local=multiband)
+    if detail is not None:
+        corrected += detail
     if multiband:
         blended = _pyramid_blend(roi, corrected, alpha, PYRAMID_LEVELS)
         out = np.clip(blended + 0.5, 0, 255).astype(np.uint8)

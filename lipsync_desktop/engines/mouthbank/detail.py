@@ -39,18 +39,19 @@ def laplacian_energy(img: np.ndarray) -> float:
     return float(_laplacian(img).var())
 
 
-def restore_detail(warped: np.ndarray, warped_lips: np.ndarray, want: float) -> np.ndarray:
-    """``warped`` (RGB uint8, a resampled source) with the lips' fine detail brought back to
-    the source's: ``warped + a * (warped - blur(warped))``, ``a`` solved so the Laplacian
-    energy around ``warped_lips`` equals ``want``, the source lips' own
-    (``laplacian_energy(lip_region(...))``: the bank's ``sharpness``). Unchanged when
-    nothing was lost."""
+def detail_layer(warped: np.ndarray, warped_lips: np.ndarray, want: float) -> np.ndarray | None:
+    """What to add to ``warped`` (RGB uint8, a resampled source) to bring the lips' fine
+    detail back to the source's: ``a * (warped - blur(warped))`` (float32), ``a`` solved so
+    the Laplacian energy around ``warped_lips`` equals ``want``, the source lips' own
+    (``laplacian_energy(lip_region(...))``: the bank's ``sharpness``); None when nothing was
+    lost. It stays in floating point until the blend's one rounding: faint texture (a few
+    grey levels) needs less than a level per pixel, which rounding here would throw away."""
     box = lip_region(warped, warped_lips)
     if want <= 0.0 or box.shape[0] < 3 or box.shape[1] < 3:
-        return warped
+        return None
     have = _laplacian(box).ravel()
     if float(have.var()) >= want:
-        return warped
+        return None
     img = warped.astype(np.float32)
     high = img - cv2.GaussianBlur(img, (0, 0), RESTORE_SIGMA)
     extra = _laplacian(lip_region(high, warped_lips)).ravel()
@@ -60,9 +61,10 @@ def restore_detail(warped: np.ndarray, warped_lips: np.ndarray, want: float) -> 
     qb = 2.0 * float(have @ extra)
     qc = float(have @ have) - want * have.size
     if qa <= 0.0:
-        return warped
+        return None
     a = (-qb + np.sqrt(max(qb * qb - 4.0 * qa * qc, 0.0))) / (2.0 * qa)
     a = float(np.clip(a, 0.0, MAX_GAIN))
     if a <= 0.0:
-        return warped
-    return np.clip(img + a * high + 0.5, 0, 255).astype(np.uint8)
+        return None
+    layer: np.ndarray = np.float32(a) * high
+    return layer
