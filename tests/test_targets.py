@@ -216,3 +216,25 @@ def test_the_lips_approach_a_closure_over_the_frames_beside_it():
     for k in (14, 16):
         assert np.isclose(plan.opening[k], at + (1 - tg.CLOSURE_EASE) * (far - at), atol=1e-5)
     assert np.isclose(plan.opening[12], far)  # two frames away: untouched
+
+
+def test_the_lips_come_down_into_a_pause_with_the_curve_and_rest_there():
+    """Issue 20: after the last word the lips come down with the smoothed curve instead of
+    snapping shut on the first quiet frame (real lips take a few frames: the dev cases'
+    mouths were open in half of such frames); deep in the pause they rest closed. A short
+    quiet gap inside speech (a P/B's silent hold) still closes them."""
+    n = 60
+    openness = np.zeros(n, np.float32)
+    openness[5:40] = 0.8
+    openness = tg.gaussian_smooth(openness, tg.SIGMA_FRAMES)
+    speech = np.zeros(n, bool)
+    speech[5:40] = True
+    speech[20:22] = False  # a two-frame gap the level test calls quiet
+    pause = tg.silence_runs(speech) >= tg.PAUSE_S * FPS
+    curves = tg.SpeechCurves(openness, np.zeros(n, np.float32), np.zeros(n, np.float32), speech,
+                             pause=pause)
+    plan = tg.place(curves, PERSON, PERSON)
+    assert plan.closed[20:22].all() and np.allclose(plan.opening[20:22], CLOSED)
+    assert CLOSED < plan.opening[41] < plan.opening[40] < plan.opening[39]
+    assert not plan.closed[40:42].any()
+    assert plan.closed[48:].all() and np.allclose(plan.opening[48:], CLOSED)
