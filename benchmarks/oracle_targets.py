@@ -15,7 +15,6 @@ instrument's frame-to-frame noise, so this run's jitter is an upper bound, not a
 from __future__ import annotations
 
 import argparse
-import csv
 import sys
 from pathlib import Path
 
@@ -24,13 +23,10 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from sync_probe import read_opening  # noqa: E402  (this script's folder: the same CSVs)
+
 import lipsync_desktop.engines.mouthbank.engine as engine_module  # noqa: E402
 from lipsync_desktop.cli import main as cli_main  # noqa: E402
-
-
-def read_opening(path: Path) -> np.ndarray:
-    with open(path) as f:
-        return np.array([float(r["opening"]) for r in csv.DictReader(f)], np.float32)
 
 
 def main() -> int:

@@ -359,9 +359,8 @@ def blend(roi: np.ndarray, p: Placement, crop: np.ndarray, crop_offset: tuple[in
     lips = cv2.dilate(lips, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * grow + 1,) * 2))
     out: np.ndarray
     if multiband and device is not None:
-        field = colour_field(roi, warped, alpha, lips, p.iod, local=True)
-        if detail is not None:  # the field at full size carries the detail too
-            field = cv2.resize(field, (rw, rh), interpolation=cv2.INTER_LINEAR) + detail
+        field = colour_field(roi, warped, alpha, lips, p.iod, local=True) if detail is None \
+            else colour_correction(roi, warped, alpha, lips, p.iod, local=True) + detail
         return device.blend(roi, warped, alpha, field, PYRAMID_LEVELS), alpha
     corrected = warped.astype(np.float32) + colour_correction(roi, warped, alpha, lips, p.iod,
                                                               local=multiband)
