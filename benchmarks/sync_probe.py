@@ -3,7 +3,13 @@
 For every split-half case of the judge (``../shared/eval``: V1 identity half, V2 the real
 second half, A2 its audio), the targets the engine computes from A2 are compared with the
 inner-lip opening the judge's own instrument (dlib) measured on V2. Prints per-case r,
-the frames-weighted mean and the mean per speaker group, so one speaker cannot carry it.
+the frames-weighted mean and the mean per speaker group, so one speaker cannot carry it,
+and ``motion``: the targets' mean frame-to-frame second difference over the real mouth's
+(in the person's own units, V1's dlib openings). The real one carries dlib's noise, so
+most cases read well under 1; a case over 1 moves faster than the person did. It is the
+target's share of the judge's mouth jitter, before any rendering: over the 25 dev cases
+the judge's jitter on the result follows it (r 0.51) and the untouched input's jitter, the
+judge's floor on that face, more (r 0.75).
 
     python benchmarks/sync_probe.py [--work /tmp/evalwork/dev-v2] [--method phonetic]
 
@@ -59,6 +65,14 @@ def pearson(a: np.ndarray, b: np.ndarray) -> float:
     return float(np.corrcoef(a[ok], b[ok])[0, 1])
 
 
+def motion(a: np.ndarray, b: np.ndarray) -> float:
+    """Mean |second difference| of ``a`` over that of ``b`` (common length, NaN skipped)."""
+    n = min(len(a), len(b))
+    da, db = np.abs(np.diff(a[:n], 2)), np.abs(np.diff(b[:n], 2))
+    ok = ~(np.isnan(da) | np.isnan(db))
+    return float(da[ok].mean() / db[ok].mean()) if ok.any() and db[ok].mean() > 0 else 0.0
+
+
 def best_lag(a: np.ndarray, b: np.ndarray, span: int = 5) -> tuple[float, int]:
     """Best r over lags; lag > 0: a (ours) lags b (the truth)."""
     best = (-2.0, 0)
@@ -97,12 +111,15 @@ def main() -> None:
         r = pearson(target, truth)
         rb, lag = best_lag(target, truth)
         rows.append({"case": name, "group": group_of(name), "frames": len(truth),
-                     "r": round(r, 3), "r_best": round(rb, 3), "lag": lag})
+                     "r": round(r, 3), "r_best": round(rb, 3), "lag": lag,
+                     "motion": round(motion(target, truth), 3)})
         if a.json:
             print(json.dumps(rows[-1]), flush=True)
     w = np.array([r["frames"] for r in rows], float)
     rs = np.array([r["r"] for r in rows])
     lags = np.array([r["lag"] for r in rows], float)
+    moves = np.array([r["motion"] for r in rows])
+    fastest = rows[int(np.argmax(moves))] if rows else {"case": None, "motion": 0.0}
     by_group = {}
     for g in GROUPS:
         sel = [r for r in rows if r["group"] == g]
@@ -112,6 +129,8 @@ def main() -> None:
     print(json.dumps({"method": a.method, "cases": len(rows), "r_mean": round(float(rs.mean()), 3),
                       "r_wmean": round(float(np.sum(w * rs) / w.sum()), 3),
                       "lag_wmean": round(float(np.sum(w * lags) / w.sum()), 2),
+                      "motion_mean": round(float(moves.mean()), 3),
+                      "motion_max": [fastest["motion"], fastest["case"]],
                       "groups": by_group}))
 
 
