@@ -9,7 +9,10 @@ For a judge case ``WORK/cases/NAME/v1.mp4`` it reads the dlib openings of V1 and
 onto the engine's own opening scale by matching V1's quantiles to the face mesh's openings
 of the same frames, and runs the ordinary ``final`` job on the case's audio with those
 targets (frames at V1's 5% quantile or below are closures). The dlib openings carry that
-instrument's frame-to-frame noise, so this run's jitter is an upper bound, not a floor.
+instrument's frame-to-frame noise, so this run's jitter is an upper bound, not a floor;
+``--smooth SIGMA`` smooths them over time first (Gaussian, SIGMA frames), a lower bound: the
+real mouth with less motion than it had (``sync_probe.motion`` of chef's real opening
+smoothed with SIGMA 1: 0.37).
 """
 
 from __future__ import annotations
@@ -27,6 +30,7 @@ from sync_probe import read_opening  # noqa: E402  (this script's folder: the sa
 
 import lipsync_desktop.engines.mouthbank.engine as engine_module  # noqa: E402
 from lipsync_desktop.cli import main as cli_main  # noqa: E402
+from lipsync_desktop.engines.mouthbank.targets import gaussian_smooth  # noqa: E402
 
 
 def main() -> int:
@@ -34,6 +38,8 @@ def main() -> int:
     ap.add_argument("video", type=Path, help="a judge case's v1.mp4")
     ap.add_argument("output")
     ap.add_argument("--tier", default="final")
+    ap.add_argument("--smooth", type=float, default=0.0, metavar="SIGMA",
+                    help="smooth the real openings over this many frames first")
     a = ap.parse_args()
     case = a.video.parent
     gt = case.parent.parent / "gt"
@@ -46,8 +52,8 @@ def main() -> int:
         t = np.nan_to_num(truth, nan=float(np.nanmedian(truth)))
         t = np.interp(np.arange(n), np.arange(len(t)), t)
         q = np.linspace(0.0, 1.0, 101)
-        plan.opening = np.interp(t, np.nanquantile(person, q),
-                                 np.quantile(person_open, q)).astype(np.float32)
+        mapped = np.interp(t, np.nanquantile(person, q), np.quantile(person_open, q))
+        plan.opening = gaussian_smooth(mapped, a.smooth).astype(np.float32)
         plan.closed = t <= np.nanquantile(person, 0.05)
         return plan
 
